@@ -1,0 +1,1 @@
+"""Logbook identity provider: accounts, sign-in, sessions and the OpenID Connect provider."""

@@ -1,0 +1,1 @@
+"""Citizen accounts: registration, contact verification, passwords and sign-in sessions."""

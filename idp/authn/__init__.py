@@ -1,0 +1,1 @@
+"""How strongly a person signed in (authentication levels), second factors and step-up."""

@@ -1,0 +1,1 @@
+"""Service linking: proving a service-specific fact the first time a citizen uses a council service."""

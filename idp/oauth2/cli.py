@@ -1,0 +1,19 @@
+"""``logbook oauth2 purge``: housekeeping for the provider's tables (run it from cron)."""
+
+from __future__ import annotations
+
+import click
+
+from idp.oauth2.tokens import purge_expired
+
+
+@click.group("oauth2")
+def oauth2_group() -> None:
+    """The OpenID provider's housekeeping."""
+
+
+@oauth2_group.command("purge")
+def oauth2_purge() -> None:
+    """Delete expired access-token ids, authorization codes, refresh tokens and client-assertion ids."""
+    counts = purge_expired()
+    click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))

@@ -1,0 +1,1 @@
+"""Operations: the metrics endpoint and the backup and restore commands."""
