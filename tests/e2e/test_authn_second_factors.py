@@ -158,11 +158,10 @@ def test_the_authenticator_app_pages_are_accessible(localhost_server: LiveServer
     page.goto(localhost_server.url + "/account/security")
     assert_accessible(page)
     page.get_by_role("button", name="Set up an authenticator app").click()
-    assert page.locator("img[alt^='QR code']").is_visible()
+    page.locator("img[alt^='QR code']").wait_for()  # a click waits for the navigation to start, not to finish
     assert_accessible(page)
     page.get_by_role("button", name="Confirm and turn on").click()
-    summary_link = page.get_by_role("link", name="Enter the 6-digit code from your authenticator app")
-    assert summary_link.is_visible()
+    page.get_by_role("link", name="Enter the 6-digit code from your authenticator app").wait_for()
     assert_accessible(page)
 
 

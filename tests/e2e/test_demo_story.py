@@ -109,6 +109,7 @@ def set_up_authenticator_app(page: Any, s: Services) -> str:
     page.goto(s.logbook + "/account/security")
     assert_accessible(page)
     page.get_by_role("button", name="Set up an authenticator app").click()
+    page.locator("#totp-secret").wait_for(state="attached")  # inside a closed details element
     assert_accessible(page)
     secret = "".join(char for char in page.locator("#totp-secret").text_content() if char.isalnum())
     # The code of the previous time step (still inside the drift window), so that the step-up later can
@@ -183,6 +184,7 @@ def agency_access_request(page: Any, s: Services) -> None:
     page.goto(s.logbook + "/sharing/requests")
     assert_accessible(page)
     page.get_by_role("link", name="Millbrook Works").click()
+    page.get_by_label("Yes, share it").wait_for()
     assert_accessible(page)
     page.get_by_label("Yes, share it").check()
     page.get_by_role("button", name="Send answer").click()
