@@ -4,6 +4,7 @@ the code from the outbox, sign in, see the account, sign out; every page passes 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 import requests
@@ -17,45 +18,45 @@ PASSWORD = "walrus lantern opera 1987"
 
 @pytest.mark.live_server
 @pytest.mark.browser
-def test_register_confirm_sign_in_and_sign_out(live_server: LiveServer, page: object) -> None:
-    p: object = page
-    p.goto(live_server.url + "/")  # type: ignore[attr-defined]
-    assert_accessible(p)
-    p.get_by_role("link", name="Create an account").click()  # type: ignore[attr-defined]
+def test_register_confirm_sign_in_and_sign_out(live_server: LiveServer, page: Any) -> None:
+    page.goto(live_server.url + "/")
+    assert_accessible(page)
+    page.get_by_role("link", name="Create an account").click()
 
-    assert_accessible(p)
-    p.get_by_label("First name").fill("Sam")  # type: ignore[attr-defined]
-    p.get_by_label("Last name").fill("Jones")  # type: ignore[attr-defined]
-    p.get_by_label("Email address").fill(EMAIL)  # type: ignore[attr-defined]
-    p.get_by_label("Create a password").fill(PASSWORD)  # type: ignore[attr-defined]
-    p.get_by_label("Confirm your password").fill(PASSWORD)  # type: ignore[attr-defined]
-    p.get_by_role("button", name="Create account").click()  # type: ignore[attr-defined]
+    page.get_by_role("heading", name="Create an account").wait_for()
+    assert_accessible(page)
+    page.get_by_label("First name").fill("Sam")
+    page.get_by_label("Last name").fill("Jones")
+    page.get_by_label("Email address").fill(EMAIL)
+    page.get_by_label("Create a password").fill(PASSWORD)
+    page.get_by_label("Confirm your password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
 
-    p.get_by_role("heading", name="Check your email").wait_for()  # type: ignore[attr-defined]
-    assert_accessible(p)
-    p.get_by_label("Enter the 6-digit code").fill(latest_code(live_server.outbox, to=EMAIL))  # type: ignore[attr-defined]
-    p.get_by_role("button", name="Continue").click()  # type: ignore[attr-defined]
+    page.get_by_role("heading", name="Check your email").wait_for()
+    assert_accessible(page)
+    page.get_by_label("Enter the 6-digit code").fill(latest_code(live_server.outbox, to=EMAIL))
+    page.get_by_role("button", name="Continue").click()
 
-    p.get_by_role("heading", name="Sign in").wait_for()  # type: ignore[attr-defined]
-    assert "is confirmed" in p.content()  # type: ignore[attr-defined]
-    assert_accessible(p)
-    p.get_by_label("Email address or mobile phone number").fill(EMAIL)  # type: ignore[attr-defined]
-    p.get_by_label("Password", exact=True).fill(PASSWORD)  # type: ignore[attr-defined]
-    p.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+    page.get_by_role("heading", name="Sign in").wait_for()
+    assert "is confirmed" in page.content()
+    assert_accessible(page)
+    page.get_by_label("Email address or mobile phone number").fill(EMAIL)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
 
-    p.get_by_role("heading", name="Your account").wait_for()  # type: ignore[attr-defined]
-    assert "Sam Jones" in p.content() and EMAIL in p.content()  # type: ignore[attr-defined]
-    assert_accessible(p)
-    p.get_by_role("link", name="Sign out").click()  # type: ignore[attr-defined]
+    page.get_by_role("heading", name="Your account").wait_for()
+    assert "Sam Jones" in page.content() and EMAIL in page.content()
+    assert_accessible(page)
+    page.get_by_role("link", name="Sign out").click()
 
-    p.get_by_role("heading", name=re.compile("Sign out of")).wait_for()  # type: ignore[attr-defined]
-    assert_accessible(p)
-    p.get_by_role("button", name="Sign out").click()  # type: ignore[attr-defined]
+    page.get_by_role("heading", name=re.compile("Sign out of")).wait_for()
+    assert_accessible(page)
+    page.get_by_role("button", name="Sign out").click()
 
-    p.get_by_text("You have signed out.").wait_for()  # type: ignore[attr-defined]
-    assert_accessible(p)
-    p.goto(live_server.url + "/account")  # type: ignore[attr-defined]
-    assert "/sign-in" in p.url  # type: ignore[attr-defined]
+    page.get_by_text("You have signed out.").wait_for()
+    assert_accessible(page)
+    page.goto(live_server.url + "/account")
+    assert "/sign-in" in page.url
 
 
 @pytest.mark.live_server
