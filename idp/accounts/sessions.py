@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, g, request, session
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from idp.accounts.models import LoginSession, User
 from idp.authn.levels import ACR_PASSWORD, acr_rank
@@ -93,9 +93,8 @@ def _load_session() -> LoginSession | None:
         session.pop(SESSION_TOKEN_KEY, None)
         return None
     now = utcnow()
-    if _expired(login, now):
-        db.session.delete(login)
-        db.session.commit()
+    if timed_out(login, now):
+        end_sessions([login], by_timeout=True)
         session.pop(SESSION_TOKEN_KEY, None)
         return None
     if now - login.last_active_at > ACTIVITY_WRITE_INTERVAL:
@@ -115,7 +114,10 @@ def _lapse_elevated_level(login: LoginSession, now: datetime) -> None:
     db.session.commit()
 
 
-def _expired(login: LoginSession, now: datetime) -> bool:
+def timed_out(login: LoginSession, now: datetime | None = None) -> bool:
+    """Past the idle or the absolute timeout. Only the browser's own requests count as activity: a client
+    refreshing tokens in the background must not keep a shared computer's session open."""
+    now = now or utcnow()
     config = current_app.config
     return (
         now - login.last_active_at > config["SESSION_IDLE_TIMEOUT"]
@@ -123,19 +125,21 @@ def _expired(login: LoginSession, now: datetime) -> bool:
     )
 
 
-def end_sessions(logins: list[LoginSession]) -> int:
+def end_sessions(logins: list[LoginSession], *, by_timeout: bool = False) -> int:
     """The one rule for ending sign-in sessions, whatever ends them: signing out here or at a service
     (RP-initiated logout), the sessions list, "sign out of all devices", a password change or reset,
-    deleting the account. What was issued in a session ends with it: its token families (by ``sid``)
-    are revoked, every client that received tokens in it and registered a back-channel logout URI is
-    told, and only then do the rows go (the logout token's subject is worked out from them).
-    Returns how many sessions ended."""
+    deleting the account, the idle or absolute timeout. What was issued in a session ends with it: its
+    token families (by ``sid``) are revoked, every client that received tokens in it and registered a
+    back-channel logout URI is told, and only then do the rows go (the logout token's subject is worked
+    out from them). A timeout is no one's decision to withdraw
+    access, so families granted ``offline_access`` survive it (OIDC Core section 11; Back-Channel Logout
+    section 2.7); every deliberate ending revokes them too. Returns how many sessions ended."""
     if not logins:
         return 0
     from idp.oauth2 import backchannel, tokens  # the provider's side of a session (oauth2 imports accounts)
 
     for login in logins:
-        tokens.revoke_session_tokens(login.id)
+        tokens.revoke_session_tokens(login.id, keep_offline=by_timeout)
     backchannel.notify_sessions_end(logins)
     result = db.session.execute(delete(LoginSession).where(LoginSession.id.in_([login.id for login in logins])))
     db.session.commit()
@@ -164,7 +168,20 @@ def active_sessions(user: User) -> list[LoginSession]:
     rows = db.session.scalars(
         select(LoginSession).where(LoginSession.user_id == user.id).order_by(LoginSession.last_active_at.desc())
     )
-    return [login for login in rows if not _expired(login, now)]
+    return [login for login in rows if not timed_out(login, now)]
+
+
+def end_timed_out_sessions() -> int:
+    """End (see ``end_sessions``) every session past a timeout whose browser has not come back to find out:
+    run from ``logbook oauth2 purge``, so clients hear of it without waiting for a refresh."""
+    config, now = current_app.config, utcnow()
+    statement = select(LoginSession).where(
+        or_(
+            LoginSession.last_active_at < now - config["SESSION_IDLE_TIMEOUT"],
+            LoginSession.created_at < now - config["SESSION_ABSOLUTE_TIMEOUT"],
+        )
+    )
+    return end_sessions(list(db.session.scalars(statement)), by_timeout=True)
 
 
 def end_session(user: User, session_id: str) -> bool:

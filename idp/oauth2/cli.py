@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from idp.accounts.sessions import end_timed_out_sessions
 from idp.oauth2.tokens import purge_expired
 
 
@@ -14,6 +15,7 @@ def oauth2_group() -> None:
 
 @oauth2_group.command("purge")
 def oauth2_purge() -> None:
-    """Delete expired access-token ids, authorization codes, refresh tokens and client-assertion ids."""
-    counts = purge_expired()
+    """End sign-in sessions past their timeout (revoking their tokens, telling their clients), then delete
+    expired access-token ids, authorization codes, refresh tokens and client-assertion ids."""
+    counts = {"timed_out_sessions": end_timed_out_sessions(), **purge_expired()}
     click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))

@@ -13,14 +13,18 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, literal, select, update
 
 from clients.models import Client
 from idp import metrics
+from idp.accounts import sessions
+from idp.accounts.models import LoginSession
 from idp.database import utcnow
 from idp.extensions import db
 from idp.oauth2.access_tokens import issue_access_token
 from idp.oauth2.models import AuthorizationCode, RefreshToken, RevokedAccessToken, TokenFamily
+
+OFFLINE_ACCESS = "offline_access"
 
 
 def token_digest(value: str) -> str:
@@ -58,9 +62,15 @@ def revoke_grant_tokens(grant_id: str) -> int:
     return revoke_families(TokenFamily.__table__.c.grant_id == grant_id)
 
 
-def revoke_session_tokens(sid: str) -> int:
-    """A sign-in session ended (logout): the tokens issued from it go with it."""
-    return revoke_families(TokenFamily.__table__.c.sid == sid)
+def revoke_session_tokens(sid: str, keep_offline: bool = False) -> int:
+    """A sign-in session ended (logout): the tokens issued from it go with it. With ``keep_offline`` (the
+    session timed out) families granted ``offline_access`` stay: they were meant to outlive it."""
+    families = TokenFamily.__table__
+    conditions = [families.c.sid == sid]
+    if keep_offline:
+        padded = literal(" ") + families.c.scope + literal(" ")
+        conditions.append(padded.not_like(f"% {OFFLINE_ACCESS.replace('_', '/_')} %", escape="/"))
+    return revoke_families(*conditions)
 
 
 def revoke_client_tokens(client_id: str) -> int:
@@ -149,9 +159,24 @@ def find_refresh_token(presented: object) -> tuple[RefreshToken, Family] | None:
         revoke_family(row.family_id)  # RFC 9700 section 4.14.2: reuse means theft; end the family
         return None
     family = _family(row.family_id)
-    if row.revoked_at or row.expires_at <= utcnow() or family is None:
+    if row.revoked_at or row.expires_at <= utcnow() or family is None or not _session_holds(family):
         return None
     return row, family
+
+
+def _session_holds(family: Family) -> bool:
+    """OIDC Core section 11: only ``offline_access`` outlives the sign-in session; any other refresh token
+    lives no longer than the session it was issued in. A session past its timeout that no one has ended
+    yet (its browser never came back) is ended here, by the one rule: tokens revoked, clients told."""
+    if family.sid is None or OFFLINE_ACCESS in family.scope.split():
+        return True
+    login = db.session.get(LoginSession, family.sid)
+    if login is None:
+        return False  # ended already (its families were revoked then) or gone with the account
+    if sessions.timed_out(login):
+        sessions.end_sessions([login], by_timeout=True)
+        return False
+    return True
 
 
 def rotate_refresh_token(client: Client, row: RefreshToken, family: Family, scopes: frozenset[str]) -> dict[str, Any]:
