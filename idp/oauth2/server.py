@@ -18,14 +18,12 @@ from flask import request as flask_request
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
-from sqlalchemy import bindparam, event, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, event, select
 
 from clients.models import Client
 from clients.services import find_client
-from idp.database import utcnow
 from idp.extensions import db
-from idp.oauth2 import introspection
+from idp.oauth2 import assertions, introspection
 from idp.oauth2.grants import (
     AUTH_METHODS,
     AuthorizationCodeGrant,
@@ -34,7 +32,6 @@ from idp.oauth2.grants import (
     S256CodeChallenge,
 )
 from idp.oauth2.jose import ASYMMETRIC_ALGS, UnacceptableJWT, unverified_header
-from idp.oauth2.models import SpentAssertion
 
 SUPPORTED_SCOPES_EXTRA = ("openid", "profile", "email", "phone", "address")
 
@@ -146,7 +143,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
     CLIENT_AUTH_METHOD = "private_key_jwt"
 
     def __init__(self) -> None:
-        super().__init__(validate_jti=True, leeway=30)
+        super().__init__(validate_jti=True, leeway=assertions.LEEWAY)
 
     def get_audiences(self) -> list[str]:
         issuer = current_app.config["ISSUER"]
@@ -173,30 +170,14 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
             raise InvalidClientError(description="The client has no registered keys.")
         return KeySet.import_key_set(client.jwks)  # type: ignore[arg-type]
 
+    def verify_claims(self, claims: Any) -> None:
+        assertions.check_lifetime(claims)  # before Authlib's checks, which spend the jti
+        super().verify_claims(claims)
+
     def validate_jti(self, claims: dict[str, Any], jti: Any) -> bool:
         if not isinstance(jti, str) or len(jti) > 255:
             return False
-        expires = claims.get("exp")
-        try:
-            with db.session.begin_nested():
-                db.session.execute(
-                    insert(SpentAssertion.__table__).values(
-                        client_id=str(claims["sub"]), jti=jti, expires_at=_from_timestamp(expires)
-                    )
-                )
-            db.session.commit()
-        except IntegrityError:
-            return False
-        return True
-
-
-def _from_timestamp(value: Any) -> Any:
-    from datetime import UTC, datetime
-
-    try:
-        return datetime.fromtimestamp(int(value), UTC)
-    except (TypeError, ValueError, OverflowError, OSError):
-        return utcnow()
+        return assertions.spend_jti(str(claims["sub"]), jti, claims.get("exp"))
 
 
 class Revocation(RevocationEndpoint):
