@@ -30,28 +30,29 @@ REDIS_EXTENSION = "logbook_redis"
 log = logging.getLogger(__name__)
 
 
-def _numeric(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def _number(value: Any) -> float | None:
+    """A JSON number as a float (a boolean is not one here); None for anything else."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def check_lifetime(claims: dict[str, Any], now: float | None = None) -> None:
     """Refuse (invalid_client) an assertion meant to live longer than ``MAX_LIFETIME``. Checked before the
     ``jti`` is spent; a missing or malformed ``exp`` is left to the claims check that follows."""
-    exp, iat = claims.get("exp"), claims.get("iat")
-    if any(isinstance(value, float) and not math.isfinite(value) for value in (exp, iat)):
+    exp, iat = _number(claims.get("exp")), _number(claims.get("iat"))
+    if any(value is not None and not math.isfinite(value) for value in (exp, iat)):
         raise InvalidClientError(description="client_assertion exp and iat must be finite NumericDate values")
-    if not _numeric(exp):
+    if exp is None:
         return
-    now = time.time() if now is None else now
-    if exp - now > MAX_LIFETIME + LEEWAY:
+    if exp - (time.time() if now is None else now) > MAX_LIFETIME + LEEWAY:
         raise InvalidClientError(description=f"client_assertion exp is more than {MAX_LIFETIME} seconds ahead")
-    if _numeric(iat) and exp - iat > MAX_LIFETIME:
+    if iat is not None and exp - iat > MAX_LIFETIME:
         raise InvalidClientError(description=f"client_assertion lives longer than {MAX_LIFETIME} seconds")
 
 
 def spend_jti(client_id: str, jti: str, exp: Any) -> bool:
     """Remember ``jti`` for ``client_id`` until ``exp`` + ``LEEWAY``; False if it was already spent."""
-    until = int(exp) + LEEWAY if _numeric(exp) else int(time.time()) + MAX_LIFETIME + LEEWAY
+    expires = _number(exp)
+    until = int(expires) + LEEWAY if expires is not None else int(time.time()) + MAX_LIFETIME + LEEWAY
     if current_app.config.get("REDIS_URL"):
         return _spend_in_redis(client_id, jti, until)
     return _spend_in_database(client_id, jti, until)
