@@ -17,7 +17,7 @@ from idp.oauth2 import client_auth
 from idp.oauth2.access_tokens import InvalidAccessToken, decode_access_token, live_state
 from idp.oauth2.id_tokens import IDENTITY_LEVEL_CLAIM
 from idp.oauth2.models import RefreshToken, TokenFamily
-from idp.oauth2.tokens import revoke_access_token, revoke_family, token_digest
+from idp.oauth2.tokens import revoke_access_token, revoke_family, session_holds, token_digest
 from idp.officers.identity import identity_level
 
 # Resource servers registered with this scope may introspect tokens issued to other clients.
@@ -83,6 +83,8 @@ def _find_refresh(value: str) -> FoundToken | None:
             families.c.acr,
             families.c.amr,
             families.c.auth_time,
+            families.c.sid,
+            families.c.grant_id,
             families.c.revoked_at.label("family_revoked"),
         )
         .join(families, families.c.id == refresh.c.family_id)
@@ -91,8 +93,9 @@ def _find_refresh(value: str) -> FoundToken | None:
     if row is None:
         return None
     revoked = row.revoked_at is not None or row.used_at is not None or row.family_revoked is not None
+    scope = row.scope if revoked else _obtainable_now(row)
     claims = {
-        "scope": row.scope,
+        "scope": scope,
         "acr": row.acr,
         "amr": (row.amr or "").split(),
         "auth_time": row.auth_time,
@@ -101,7 +104,19 @@ def _find_refresh(value: str) -> FoundToken | None:
     }
     if row.user_id:
         claims[IDENTITY_LEVEL_CLAIM] = identity_level(row.user_id)
+    revoked = revoked or not scope
     return FoundToken("refresh_token", row.client_id, int(row.expires_at.timestamp()), revoked, row.family_id, claims)
+
+
+def _obtainable_now(row: Any) -> str:
+    """The scope a refresh with this token would get now, as ``grants.RefreshTokenGrant`` decides it: vault
+    scopes only while the consent still grants them; empty (so inactive) when nothing it was for is still
+    shared or its sign-in session has ended."""
+    from consent.services import refresh_scopes
+
+    if not session_holds(row.sid, row.scope):
+        return ""
+    return " ".join(sorted(refresh_scopes(row.user_id, row.client_id, row.grant_id, row.scope.split())))
 
 
 def may_introspect(client: Client | client_auth.ClientSnapshot, token: FoundToken) -> bool:

@@ -159,18 +159,19 @@ def find_refresh_token(presented: object) -> tuple[RefreshToken, Family] | None:
         revoke_family(row.family_id)  # RFC 9700 section 4.14.2: reuse means theft; end the family
         return None
     family = _family(row.family_id)
-    if row.revoked_at or row.expires_at <= utcnow() or family is None or not _session_holds(family):
+    if row.revoked_at or row.expires_at <= utcnow() or family is None or not session_holds(family.sid, family.scope):
         return None
     return row, family
 
 
-def _session_holds(family: Family) -> bool:
-    """OIDC Core section 11: only ``offline_access`` outlives the sign-in session; any other refresh token
-    lives no longer than the session it was issued in. A session past its timeout that no one has ended
-    yet (its browser never came back) is ended here, by the one rule: tokens revoked, clients told."""
-    if family.sid is None or OFFLINE_ACCESS in family.scope.split():
+def session_holds(sid: str | None, scope: str) -> bool:
+    """Whether a refresh token of a family with this ``sid`` and ``scope`` may still be used. OIDC Core
+    section 11: only ``offline_access`` outlives the sign-in session; any other refresh token lives no
+    longer than the session it was issued in. A session past its timeout that no one has ended yet (its
+    browser never came back) is ended here, by the one rule: tokens revoked, clients told."""
+    if sid is None or OFFLINE_ACCESS in scope.split():
         return True
-    login = db.session.get(LoginSession, family.sid)
+    login = db.session.get(LoginSession, sid)
     if login is None:
         return False  # ended already (its families were revoked then) or gone with the account
     if sessions.timed_out(login):

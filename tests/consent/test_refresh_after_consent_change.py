@@ -100,3 +100,38 @@ def test_refresh_under_an_unchanged_grant_keeps_every_scope(client, app):
     tokens = tokens_for(client, rp, "openid vault:tenancy:read vault:money:read offline_access", BOTH)
     status, body = refreshed(client, rp, tokens)
     assert status == 200 and set(body["scope"].split()) == set(tokens["scope"].split())
+
+
+def introspected(http, rp, tokens):
+    data = {"token": tokens["refresh_token"], "token_type_hint": "refresh_token"}
+    return http.post("/oauth2/introspect", data=data, auth=rp.basic).get_json()
+
+
+def test_introspecting_a_refresh_token_after_narrowing_shows_what_a_refresh_would_get_now(client, app):
+    """RFC 7662 section 2.2: scope is what the token can be used for; here what a refresh now returns."""
+    user = signed_in_user(client)
+    rp = landlord_rp()
+    tokens = tokens_for(client, rp, "openid vault:tenancy:read vault:money:read offline_access", BOTH)
+    services.narrow_grant(services.live_grant(user.id, rp.client_id), ["vault:tenancy:read"])
+    body = introspected(client, rp, tokens)
+    assert body["active"] is True
+    assert set(body["scope"].split()) == {"openid", "offline_access", "vault:tenancy:read"}
+    assert body["authorization_details"] == [{"type": "logbook_vault", "modules": ["tenancy"], "actions": ["read"]}]
+    _, refreshed_body = refreshed(client, rp, tokens)
+    assert set(refreshed_body["scope"].split()) == set(body["scope"].split())
+
+
+def test_introspecting_a_vault_only_refresh_token_whose_sharing_ended_says_inactive(client, app):
+    """A refresh would be invalid_grant, so the token is not active (RFC 7662 section 2.2)."""
+    user = signed_in_user(client)
+    rp = landlord_rp()
+    tokens = tokens_for(client, rp, "vault:tenancy:read offline_access", TENANCY)
+    services.narrow_grant(services.live_grant(user.id, rp.client_id), [])
+    assert introspected(client, rp, tokens) == {"active": False}
+
+
+def test_introspecting_under_an_unchanged_grant_shows_the_original_scope(client, app):
+    rp = landlord_rp()
+    signed_in_user(client)
+    tokens = tokens_for(client, rp, "openid vault:tenancy:read vault:money:read offline_access", BOTH)
+    assert set(introspected(client, rp, tokens)["scope"].split()) == set(tokens["scope"].split())

@@ -153,3 +153,15 @@ def test_the_purge_command_ends_timed_out_sessions_and_tells_their_clients(
     assert refused(refresh(server, rp, stale.tokens["refresh_token"]))
     assert refresh(server, rp, live.tokens["refresh_token"]).status_code == 200
     assert live.browser.get("/account").status_code == 200
+
+
+def test_introspecting_a_timed_out_sessions_refresh_token_says_inactive(
+    app: Flask, rp: RP, receiver: LogoutReceiver
+) -> None:
+    """RFC 7662 section 2.2: a token a refresh would refuse is not active; the session ends on the way."""
+    device = sign_in_at(app, rp)
+    go_idle(app, device.sid)
+    server = app.test_client()
+    data = {"token": device.tokens["refresh_token"], "token_type_hint": "refresh_token"}
+    assert server.post("/oauth2/introspect", data=data, auth=rp.basic).get_json() == {"active": False}
+    assert receiver.sids(server) == [device.sid]
