@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from consent import scopes as vault_scopes
@@ -23,6 +23,7 @@ from consent.receipts import issue_receipt
 from idp.database import utcnow
 from idp.errors import Conflict, DomainError, NotFound
 from idp.extensions import db
+from idp.prepared import Prepared
 
 DEFAULT_DURATION_DAYS = 90
 MAX_DURATION_DAYS = 365
@@ -33,6 +34,10 @@ STEP_UP_ACR = "urn:logbook:acr:two-factor"  # idp.authn.levels.ACR_TWO_FACTOR; a
 STEP_UP_MAX_AGE = 15 * 60
 # Signing in to the council's own services needs no consent page; these scopes carry no vault data.
 IDENTITY_SCOPES = frozenset({"openid", "profile", "email", "phone", "address", "offline_access"})
+
+
+# Keyword default of the checks below: read the live grant here (the caller has not already).
+LOOK_UP: Any = object()
 
 
 class InvalidConsent(DomainError):
@@ -129,12 +134,16 @@ def missing_consent(
     client: ClientLike,
     scopes: Iterable[str],
     authorization_details: Iterable[Mapping[str, Any]] | None = None,
+    *,
+    grant: Any = LOOK_UP,
 ) -> ConsentPrompt | None:
-    """None when the citizen has already decided on everything asked; else what to ask them."""
+    """None when the citizen has already decided on everything asked; else what to ask them. ``grant``:
+    the live grant (or None) when the caller has already read it (``live_grant_summary``)."""
     asked = requested_scopes(scopes, authorization_details, client)
     if getattr(client, "first_party", False):
         asked -= IDENTITY_SCOPES
-    grant = live_grant(user.id, client.client_id)
+    if grant is LOOK_UP:
+        grant = live_grant_summary(user.id, client.client_id)
     decided = (grant.granted | grant.rejected) if grant else frozenset()
     missing = frozenset(asked - decided)
     if not missing:
@@ -148,11 +157,12 @@ def missing_consent(
     )
 
 
-def effective_scopes(user: Any, client: ClientLike, scopes: Iterable[str]) -> frozenset[str]:
+def effective_scopes(user: Any, client: ClientLike, scopes: Iterable[str], *, grant: Any = LOOK_UP) -> frozenset[str]:
     """The requested scopes the citizen allows now (for the token): granted ones, plus identity scopes
-    for first-party services."""
+    for first-party services. ``grant`` as for ``missing_consent``."""
     asked = vault_scopes.expand(scopes)
-    grant = live_grant(user.id, client.client_id)
+    if grant is LOOK_UP:
+        grant = live_grant_summary(user.id, client.client_id)
     allowed = set(grant.granted) if grant else set()
     if getattr(client, "first_party", False):
         allowed |= IDENTITY_SCOPES
@@ -188,6 +198,48 @@ def _granted_now(user_id: str, client_id: str, grant_id: str | None) -> frozense
     if grant_id:
         statement = statement.where(table.c.id == grant_id)
     return frozenset((db.session.scalar(statement) or "").split())
+
+
+@dataclass(frozen=True)
+class LiveGrant:
+    """What the authorization endpoint needs of the live grant: its id (the tokens name it, so that
+    withdrawing consent revokes them) and what the citizen has decided."""
+
+    id: str
+    granted: frozenset[str]
+    rejected: frozenset[str]
+    asks_for_step_up: bool
+
+
+def _live_grant_statement() -> Any:
+    table = Grant.__table__
+    now = bindparam("now", type_=table.c.expires_at.type)
+    return (
+        select(table.c.id, table.c.scopes_granted, table.c.scopes_rejected, table.c.min_acr, table.c.max_auth_age)
+        .where(table.c.user_id == bindparam("user_id"), table.c.client_id == bindparam("client_id"))
+        .where(table.c.revoked_at.is_(None), table.c.expires_at > now)
+        .order_by(table.c.created_at.desc())
+        .limit(1)
+    )
+
+
+# Built once (idp.prepared): every authorization reads it, and loading a Grant (with its client joined)
+# cost more than the rest of the consent check.
+_LIVE_GRANT = Prepared(_live_grant_statement())
+
+
+def live_grant_summary(user_id: str, client_id: str) -> LiveGrant | None:
+    """The same grant as ``live_grant`` (unexpired, unrevoked, newest), read from the live row as a small
+    value rather than an ORM object."""
+    row = _LIVE_GRANT.first({"user_id": user_id, "client_id": client_id, "now": utcnow()})
+    if row is None:
+        return None
+    step_up = row.min_acr is not None or row.max_auth_age is not None
+    return LiveGrant(row.id, _scope_set(row.scopes_granted), _scope_set(row.scopes_rejected), step_up)
+
+
+def _scope_set(value: str | None) -> frozenset[str]:
+    return frozenset((value or "").split())
 
 
 # -- recording ---------------------------------------------------------------------------------------

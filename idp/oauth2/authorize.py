@@ -60,6 +60,16 @@ class AuthorizationRequest:
     authorization_details: list[dict[str, Any]] | None = None  # RFC 9396, checked
     notes: dict[str, Any] = field(default_factory=dict)
 
+    def live_grant(self) -> Any:
+        """The signed-in citizen's live consent grant to this client (``consent.services.LiveGrant``) or
+        None: read once per authorization request, though the consent check and the code both need it."""
+        if "live_grant" not in self.notes:
+            from consent.services import live_grant_summary
+
+            assert self.login is not None  # asked only once the signed_in check has passed
+            self.notes["live_grant"] = live_grant_summary(self.login.user_id, self.client.client_id)
+        return self.notes["live_grant"]
+
     @property
     def prompts(self) -> set[str]:
         return set(self.params.get("prompt", "").split())

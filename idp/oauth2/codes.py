@@ -13,12 +13,13 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from idp.database import new_id, utcnow
 from idp.extensions import db
 from idp.oauth2.models import AuthorizationCode
 from idp.oauth2.tokens import revoke_family, token_digest
+from idp.prepared import Prepared
 
 _codes = AuthorizationCode.__table__
 
@@ -42,27 +43,46 @@ def new_code() -> str:
     return secrets.token_urlsafe(32)
 
 
+_STORED = (
+    "code_digest client_id user_id redirect_uri scope nonce code_challenge code_challenge_method auth_time acr amr "
+    "sid claims grant_id family_id expires_at"
+).split()
+# Built once (idp.prepared): every authorization stores a code and every token request spends one, and
+# building the statements cost more than SQLite takes to run them.
+_STORE = Prepared(insert(_codes), column_keys=_STORED)
+_SPEND = Prepared(
+    update(_codes)
+    .where(
+        _codes.c.code_digest == bindparam("digest"),
+        _codes.c.client_id == bindparam("issued_to"),
+        _codes.c.used_at.is_(None),
+    )
+    .values(used_at=bindparam("now", type_=_codes.c.used_at.type))
+    .returning(*_codes.c)
+)
+
+
 def store_code(code: str, client_id: str, redirect_uri: str, scope: str, challenge: str, context: CodeContext) -> None:
-    """One Core insert (no ORM object to flush and then expire at commit)."""
-    db.session.execute(
-        insert(_codes).values(
-            code_digest=token_digest(code),
-            client_id=client_id,
-            user_id=context.user_id,
-            redirect_uri=redirect_uri,
-            scope=scope,
-            nonce=context.nonce,
-            code_challenge=challenge,
-            code_challenge_method="S256",
-            auth_time=context.auth_time,
-            acr=context.acr,
-            amr=" ".join(context.amr),
-            sid=context.sid,
-            claims=context.claims,
-            grant_id=context.grant_id,
-            family_id=new_id(),
-            expires_at=utcnow() + timedelta(seconds=current_app.config["AUTHORIZATION_CODE_LIFETIME"]),
-        )
+    """One prepared insert (no ORM object to flush and then expire at commit)."""
+    _STORE.execute(
+        {
+            "code_digest": token_digest(code),
+            "client_id": client_id,
+            "user_id": context.user_id,
+            "redirect_uri": redirect_uri,
+            "scope": scope,
+            "nonce": context.nonce,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "auth_time": context.auth_time,
+            "acr": context.acr,
+            "amr": " ".join(context.amr),
+            "sid": context.sid,
+            "claims": context.claims,
+            "grant_id": context.grant_id,
+            "family_id": new_id(),
+            "expires_at": utcnow() + timedelta(seconds=current_app.config["AUTHORIZATION_CODE_LIFETIME"]),
+        }
     )
     db.session.commit()
 
@@ -75,16 +95,14 @@ def redeem_code(code: object, client_id: str) -> AuthorizationCode | None:
     if not isinstance(code, str) or not code or len(code) > 256:
         return None
     digest = token_digest(code)
-    mine = (_codes.c.code_digest == digest, _codes.c.client_id == client_id)
-    spent = db.session.execute(
-        update(_codes).where(*mine, _codes.c.used_at.is_(None)).values(used_at=utcnow()).returning(*_codes.c)
-    ).first()
+    spent = _SPEND.first({"digest": digest, "issued_to": client_id, "now": utcnow()})
     if spent is None:
+        mine = (_codes.c.code_digest == digest, _codes.c.client_id == client_id)
         replayed = db.session.scalar(select(_codes.c.family_id).where(*mine, _codes.c.used_at.is_not(None)))
         if replayed is not None:
             revoke_family(replayed)  # a replayed code: whatever it bought is revoked
         return None
     db.session.commit()
     # A detached record for Authlib and the token service; nothing about it is written again.
-    record = AuthorizationCode(**spent._mapping)
+    record = AuthorizationCode(**spent._asdict())
     return record if record.expires_at > utcnow() else None

@@ -35,7 +35,8 @@ def check(request: AuthorizationRequest) -> Response | None:
 
     assert request.login is not None
     user = request.login.user
-    prompt = consent.missing_consent(user, request.client, request.scopes, request.authorization_details)
+    details = request.authorization_details
+    prompt = consent.missing_consent(user, request.client, request.scopes, details, grant=request.live_grant())
     if "consent" in request.prompts and prompt is None:
         prompt = _ask_again(request)
     if prompt is None:
@@ -52,7 +53,7 @@ def _ask_again(request: AuthorizationRequest) -> Any:
         asked -= consent.IDENTITY_SCOPES
     if not asked:
         return None
-    grant = consent.live_grant(request.login.user_id, request.client.client_id)  # type: ignore[union-attr]
+    grant = request.live_grant()
     return consent.ConsentPrompt(
         client_id=request.client.client_id,
         missing=frozenset(asked),
@@ -70,7 +71,7 @@ def _render(request: AuthorizationRequest, prompt: Any) -> Response:
     from idp.oauth2.claims_request import purposes
 
     claim_purposes = purposes(request.notes.get("claims_request"))  # IDA: shown beside the identity check
-    grant = consent.live_grant(request.login.user_id, request.client.client_id) if request.login else None
+    grant = request.live_grant() if request.login else None
     body = render_template(
         "oauth2/consent.html",
         form=form,

@@ -27,20 +27,19 @@ from flask import (
 )
 
 from clients.models import Client
-from idp.accounts.models import User
 from idp.accounts.sessions import current_session, end_current_session
-from idp.extensions import csrf, db
+from idp.extensions import csrf
 from idp.oauth2 import client_credentials, consent_step, discovery, introspection, params
 from idp.oauth2.access_tokens import InvalidAccessToken, keyring, verify_access_token
 from idp.oauth2.authorize import AuthorizationRequest, run_checks
 from idp.oauth2.codes import CodeContext
 from idp.oauth2.forms import ConsentForm, LogoutForm
 from idp.oauth2.grants import AuthorizedUser
-from idp.oauth2.id_tokens import assurance_claims, user_claims, verify_id_token_hint
+from idp.oauth2.id_tokens import verify_id_token_hint
 from idp.oauth2.jose import UnacceptableJWT, unverified_claims, unverified_header
 from idp.oauth2.server import authorization_server, query_client
 from idp.oauth2.subjects import subject_for
-from idp.oauth2.tokens import claims_request_of
+from idp.oauth2.userinfo import userinfo_claims
 
 bp = Blueprint("oauth2", __name__)
 consent_bp = Blueprint("oauth2_consent", __name__)
@@ -125,8 +124,8 @@ def _issue_code(server: Any, grant: Any, authorization: AuthorizationRequest) ->
     login = authorization.login
     assert login is not None  # the signed_in check ran first
     user = login.user
-    allowed = consent.effective_scopes(user, authorization.client, authorization.scopes)
-    live = consent.live_grant(user.id, authorization.client.client_id)
+    live = authorization.live_grant()
+    allowed = consent.effective_scopes(user, authorization.client, authorization.scopes, grant=live)
     context = CodeContext(
         user_id=user.id,
         auth_time=int(login.auth_time.timestamp()),
@@ -220,12 +219,10 @@ def userinfo() -> Response:
         claims = verify_access_token(token, current_app.config["ISSUER"])
     except InvalidAccessToken:
         return _bearer_error(401, "invalid_token", "The access token is not valid.")
-    user = db.session.get(User, claims.user_id) if claims.user_id else None
-    if "openid" not in claims.scopes or user is None or not user.is_active:
+    answer = userinfo_claims(claims)
+    if answer is None:
         return _bearer_error(403, "insufficient_scope", "The token does not allow this.")
-    requests = claims_request_of(claims.family_id)
-    assurance = assurance_claims(user.id, claims.scopes, requests, "userinfo")
-    return jsonify({"sub": claims.sub, **user_claims(user, claims.scopes), **assurance})
+    return jsonify(answer)
 
 
 # -- RP-initiated logout ---------------------------------------------------------------------------

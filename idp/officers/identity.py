@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from idp import audit
 from idp.accounts.models import User
@@ -19,6 +19,7 @@ from idp.errors import DomainError
 from idp.extensions import db
 from idp.officers.citizens import Details, record_details
 from idp.officers.models import ROLE_OFFICER, IdentityCheck
+from idp.prepared import Prepared
 
 TRUST_FRAMEWORK = "uk_tfida"  # the UK digital identity and attributes trust framework (IDA predefined value)
 CHECK_METHOD = "vpip"  # IDA: validity check by physical inspection of the document, in person
@@ -26,6 +27,7 @@ CHECK_METHOD = "vpip"  # IDA: validity check by physical inspection of the docum
 # so relying parties built on either version of the spec read the same evidence.
 METHOD = "pipp"
 MEMO_KEY = "logbook.identity_checks"
+LEVEL_MEMO_KEY = "logbook.identity_levels"
 # Our document names -> IDA document types. Photographic documents can prove who someone is.
 DOCUMENTS = {
     "passport": ("Passport", "passport", True),
@@ -35,6 +37,9 @@ DOCUMENTS = {
     "utility_bill": ("Utility bill from the last 3 months", "utility_statement", False),
     "bank_statement": ("Bank statement from the last 3 months", "bank_statement", False),
 }
+
+
+_checks = IdentityCheck.__table__
 
 
 class IdentityCheckRefused(DomainError):
@@ -51,6 +56,7 @@ def record_check(
     if not any(DOCUMENTS[name][2] for name in documents):
         raise IdentityCheckRefused("Select at least one photographic document", field="documents")
     _request_memo().pop(user.id, None)
+    _request_memo(LEVEL_MEMO_KEY).pop(user.id, None)
     row = record_details(user, details, "identity_check", officer)
     db.session.flush()
     check = IdentityCheck(
@@ -86,14 +92,26 @@ def latest_check(user_id: str) -> IdentityCheck | None:
     return memo[user_id]
 
 
-def _request_memo() -> dict[str, IdentityCheck | None]:
+def _request_memo(key: str = MEMO_KEY) -> dict[str, Any]:
     """Kept on the request (not on ``g``, which a test or CLI app context may share across requests)."""
-    return request.environ.setdefault(MEMO_KEY, {}) if has_request_context() else {}
+    return request.environ.setdefault(key, {}) if has_request_context() else {}
+
+
+# Whether the citizen has any check: all the identity level needs, asked by every token and userinfo answer
+# (idp.prepared), where loading the latest check with its details cost more than the rest of the lookup.
+_ANY_CHECK = Prepared(select(_checks.c.id).where(_checks.c.user_id == bindparam("user_id")).limit(1))
 
 
 def identity_level(user_id: str) -> str:
     """``verified-in-person`` once an officer has recorded a check, else ``self-asserted``."""
-    return IDENTITY_VERIFIED_IN_PERSON.value if latest_check(user_id) else IDENTITY_SELF_ASSERTED.value
+    loaded = _request_memo()
+    if user_id in loaded:
+        return IDENTITY_VERIFIED_IN_PERSON.value if loaded[user_id] else IDENTITY_SELF_ASSERTED.value
+    levels = _request_memo(LEVEL_MEMO_KEY)
+    if user_id not in levels:
+        checked = _ANY_CHECK.first({"user_id": user_id}) is not None
+        levels[user_id] = IDENTITY_VERIFIED_IN_PERSON.value if checked else IDENTITY_SELF_ASSERTED.value
+    return levels[user_id]  # type: ignore[return-value]
 
 
 def verified_claims(user_id: str) -> dict[str, Any] | None:
