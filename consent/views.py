@@ -9,9 +9,9 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from consent import access_requests, dashboard, labels, services
 from consent import scopes as vault_scopes
 from consent.forms import ApproveForm, ConfirmForm, ExtendForm, NarrowForm, StepUpForm
-from idp.accounts.sessions import current_user
 from idp.errors import DomainError
 from idp.forms import refuse_oversized_forms
+from idp.guards import guarded_user
 
 bp = Blueprint("consent", __name__, url_prefix="/sharing")
 refuse_oversized_forms(bp)
@@ -32,13 +32,6 @@ def consent_labels() -> dict[str, Any]:
     return {"consent_labels": labels}
 
 
-def _user() -> Any:
-    user = current_user()
-    if user is None:  # the signed_in guard runs first; this only satisfies the type checker
-        abort(401)
-    return user
-
-
 def _page(template: str, form: Any = None, **context: Any) -> tuple[str, int]:
     return render_template(template, form=form, **context), 400 if form is not None and form.errors else 200
 
@@ -46,7 +39,7 @@ def _page(template: str, form: Any = None, **context: Any) -> tuple[str, int]:
 # -- who can see my data -----------------------------------------------------------------------------
 @bp.get("", endpoint="dashboard")
 def dashboard_page() -> str:
-    live, history = dashboard.grants_of(_user().id)
+    live, history = dashboard.grants_of(guarded_user().id)
     return render_template("consent/dashboard.html", live=live, history=history)
 
 
@@ -60,7 +53,7 @@ def _grant_forms(grant: Any) -> tuple[NarrowForm, ExtendForm]:
 
 @bp.get("/<grant_id>", endpoint="grant")
 def grant_page(grant_id: str) -> tuple[str, int]:
-    grant = services.grant_for_user(_user().id, grant_id)
+    grant = services.grant_for_user(guarded_user().id, grant_id)
     narrow, extend = _grant_forms(grant)
     return _grant_page(grant, narrow, extend)
 
@@ -79,7 +72,7 @@ def _grant_page(
 
 @bp.post("/<grant_id>/narrow")
 def narrow(grant_id: str) -> Any:
-    grant = services.grant_for_user(_user().id, grant_id)
+    grant = services.grant_for_user(guarded_user().id, grant_id)
     form, extend = _grant_forms(grant)
     if form.validate_on_submit():
         if not form.keep.data:
@@ -92,7 +85,7 @@ def narrow(grant_id: str) -> Any:
 
 @bp.post("/<grant_id>/extend")
 def extend(grant_id: str) -> Any:
-    grant = services.grant_for_user(_user().id, grant_id)
+    grant = services.grant_for_user(guarded_user().id, grant_id)
     narrow_form, form = _grant_forms(grant)
     if form.validate_on_submit():
         try:
@@ -107,7 +100,7 @@ def extend(grant_id: str) -> Any:
 
 @bp.post("/<grant_id>/sign-in-check", endpoint="step_up")
 def step_up_change(grant_id: str) -> Any:
-    grant = services.grant_for_user(_user().id, grant_id)
+    grant = services.grant_for_user(guarded_user().id, grant_id)
     form = StepUpForm(prefix="step_up")
     if form.validate_on_submit():
         services.change_step_up(grant, form.required.data == "yes")
@@ -118,7 +111,7 @@ def step_up_change(grant_id: str) -> Any:
 
 @bp.route("/<grant_id>/revoke", methods=["GET", "POST"])
 def revoke(grant_id: str) -> Any:
-    grant = services.grant_for_user(_user().id, grant_id)
+    grant = services.grant_for_user(guarded_user().id, grant_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         services.revoke_grant(grant, by="citizen")
@@ -129,7 +122,7 @@ def revoke(grant_id: str) -> Any:
 
 @bp.get("/receipts/<receipt_id>")
 def receipt(receipt_id: str) -> Response:
-    found = dashboard.receipt_for_user(_user().id, receipt_id)
+    found = dashboard.receipt_for_user(guarded_user().id, receipt_id)
     if found is None:
         abort(404)
     response = Response(found.jws, mimetype="application/jose")
@@ -140,7 +133,7 @@ def receipt(receipt_id: str) -> Response:
 # -- who has seen my data ----------------------------------------------------------------------------
 @bp.get("/activity")
 def activity() -> str:
-    user = _user()
+    user = guarded_user()
     organisation = request.args.get("organisation") or None
     module = request.args.get("module") or None
     organisations, modules = dashboard.filter_choices(user.id)
@@ -158,7 +151,7 @@ def activity() -> str:
 # -- requests and sharing codes ----------------------------------------------------------------------
 @bp.get("/requests", endpoint="requests")
 def requests_page() -> str:
-    return render_template("consent/requests.html", requests=access_requests.requests_for(_user()))
+    return render_template("consent/requests.html", requests=access_requests.requests_for(guarded_user()))
 
 
 def _requested_scopes(access_request: Any) -> list[str]:
@@ -171,7 +164,7 @@ def _requested_scopes(access_request: Any) -> list[str]:
 
 @bp.route("/requests/<request_id>", methods=["GET", "POST"])
 def access_request(request_id: str) -> Any:
-    user = _user()
+    user = guarded_user()
     found = access_requests.request_for_user(user, request_id)
     form = ApproveForm()
     form.modules.choices = [(scope, labels.scope_label(scope)) for scope in _requested_scopes(found)]
@@ -201,6 +194,6 @@ def sharing_code() -> Any:
     form = ConfirmForm()
     code = None
     if form.validate_on_submit():
-        code = access_requests.create_sharing_code(_user())
+        code = access_requests.create_sharing_code(guarded_user())
     hours = int(access_requests.SHARING_CODE_LIFETIME.total_seconds() // 3600)
     return _page("consent/code.html", form, code=code, hours=hours)

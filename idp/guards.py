@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from flask import abort, current_app, redirect, request, url_for
 
 from idp.accounts.sessions import current_session
+
+if TYPE_CHECKING:
+    from idp.accounts.models import User
 
 Guard = Callable[[], Any]
 
@@ -35,6 +38,16 @@ def signed_in() -> Any:
             return redirect(url_for("accounts.sign_in") + "?" + urlencode({"next": request.full_path}))
         abort(401)
     return None
+
+
+def guarded_user() -> User:
+    """The signed-in account, for views behind ``signed_in`` or ``requires_role``. The guard has run, so no one
+    signed in here means a view reached without its guard: answer as the guard would (sign-in page for a page,
+    401 otherwise) rather than trust an ``assert``, which ``python -O`` removes."""
+    login = current_session()
+    if login is None:
+        abort(signed_in() or 401)
+    return login.user
 
 
 def requires_role(role: str) -> Guard:

@@ -7,12 +7,12 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 
-from idp.accounts import sessions, throttle
-from idp.accounts.models import User
+from idp.accounts import throttle
 from idp.authn import step_up as authn_step_up
 from idp.authn.levels import acr_rank
 from idp.database import utcnow
 from idp.forms import Form, refuse_oversized_forms
+from idp.guards import guarded_user
 from vault import catalogue, display, erasure, export, services
 from vault.forms import ConfirmDeleteRecordForm, DeleteAccountForm, RecordForm
 from vault.services import Provenance
@@ -45,26 +45,20 @@ def sensitive_modules_need_step_up() -> Any:
     return authn_step_up.own_data_redirect(strictest.acr, min(policy.max_age for policy in policies))
 
 
-def _user() -> User:
-    user = sessions.current_user()
-    assert user is not None  # the signed_in guard runs first
-    return user
-
-
 def _page(template: str, form: Form, **context: Any) -> tuple[str, int]:
     return render_template(template, form=form, **context), 400 if form.errors else 200
 
 
 @bp.get("")
 def home() -> str:
-    counts = services.counts_by_module(_user().id)
+    counts = services.counts_by_module(guarded_user().id)
     return render_template("vault/home.html", modules=catalogue.modules().values(), counts=counts)
 
 
 @bp.get("/<module>")
 def module_page(module: str) -> str:
     spec = catalogue.get(module)
-    records = services.list_records(_user().id, module)
+    records = services.list_records(guarded_user().id, module)
     return render_template("vault/module.html", module=spec, records=records)
 
 
@@ -73,7 +67,7 @@ def add_record(module: str, kind: str) -> Any:
     spec = catalogue.get(module)
     form = RecordForm(module, spec.kind(kind))
     if form.validate_on_submit():
-        record = services.create_record(_user().id, module, form.record, Provenance.citizen())
+        record = services.create_record(guarded_user().id, module, form.record, Provenance.citizen())
         flash(f"{form.kind.title} added", "success")
         return redirect(url_for("vault.record_page", module=module, record_id=record.id))
     return _page("vault/record_form.html", form, module=spec, record=None)
@@ -82,7 +76,7 @@ def add_record(module: str, kind: str) -> Any:
 @bp.get("/<module>/<record_id>")
 def record_page(module: str, record_id: str) -> str:
     spec = catalogue.get(module)
-    versions = services.history(_user().id, module, record_id)
+    versions = services.history(guarded_user().id, module, record_id)
     superseded = services.superseded_attestation(versions)
     return render_template(
         "vault/record.html", module=spec, record=versions[0], versions=versions, superseded=superseded
@@ -92,11 +86,11 @@ def record_page(module: str, record_id: str) -> str:
 @bp.route("/<module>/<record_id>/change", methods=["GET", "POST"])
 def change_record(module: str, record_id: str) -> Any:
     spec = catalogue.get(module)
-    record = services.get_record(_user().id, module, record_id)
+    record = services.get_record(guarded_user().id, module, record_id)
     form = RecordForm(module, spec.kind(record.kind), stored=record.data)
     if form.validate_on_submit():
         seen = form.seen_version(record.version)
-        services.update_record(_user().id, module, record_id, form.record, Provenance.citizen(), seen)
+        services.update_record(guarded_user().id, module, record_id, form.record, Provenance.citizen(), seen)
         flash(f"{form.kind.title} updated", "success")
         return redirect(url_for("vault.record_page", module=module, record_id=record_id))
     return _page("vault/record_form.html", form, module=spec, record=record)
@@ -105,10 +99,10 @@ def change_record(module: str, record_id: str) -> Any:
 @bp.route("/<module>/<record_id>/delete", methods=["GET", "POST"])
 def delete_record(module: str, record_id: str) -> Any:
     spec = catalogue.get(module)
-    record = services.get_record(_user().id, module, record_id)
+    record = services.get_record(guarded_user().id, module, record_id)
     form = ConfirmDeleteRecordForm()
     if form.validate_on_submit():
-        services.delete_record(_user().id, module, record_id)
+        services.delete_record(guarded_user().id, module, record_id)
         flash(f"{spec.kind(record.kind).title} deleted, with all its earlier versions", "success")
         return redirect(url_for("vault.module_page", module=module))
     return _page("vault/delete_record.html", form, module=spec, record=record)
@@ -117,14 +111,14 @@ def delete_record(module: str, record_id: str) -> Any:
 @bp.get("/download")
 def download() -> str:
     """Everything, as a page that reads well on screen and prints well."""
-    user_id = _user().id
+    user_id = guarded_user().id
     sections = [(module, services.list_records(user_id, module.name)) for module in catalogue.modules().values()]
     return render_template("vault/export.html", sections=sections, made_at=utcnow())
 
 
 @bp.get("/download.json")
 def download_json() -> Response:
-    body = json.dumps(export.export_all(_user().id), indent=2, ensure_ascii=False)
+    body = json.dumps(export.export_all(guarded_user().id), indent=2, ensure_ascii=False)
     response = Response(body, mimetype="application/json")
     response.headers["Content-Disposition"] = 'attachment; filename="logbook-vault.json"'
     response.headers["Cache-Control"] = "no-store"
@@ -140,7 +134,7 @@ def delete_account() -> Any:
         if form.confirm.data != "yes":
             return redirect(url_for("vault.home"))
         try:
-            erasure.delete_account(_user(), form.password.data or "")
+            erasure.delete_account(guarded_user(), form.password.data or "")
         except erasure.WrongPassword as error:
             form.add_error(error.message, "password")
         else:

@@ -11,25 +11,19 @@ from idp.accounts import contacts, services, sessions, throttle
 from idp.accounts.devices import describe_device
 from idp.accounts.errors import PasswordRejected
 from idp.accounts.forms import ChangePasswordForm, ConfirmForm
-from idp.accounts.models import User
 from idp.accounts.views import page
 from idp.authn.step_up import require_fresh_strong_auth
 from idp.forms import refuse_oversized_forms
+from idp.guards import guarded_user
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 refuse_oversized_forms(bp)
 bp.register_error_handler(RateLimitExceeded, throttle.too_many_attempts)
 
 
-def _user() -> User:
-    user = sessions.current_user()
-    assert user is not None  # the signed_in guard runs first
-    return user
-
-
 @bp.get("")
 def overview() -> str:
-    user = _user()
+    user = guarded_user()
     phone = contacts.display_phone(user.phone) if user.phone else None
     return render_template("accounts/overview.html", user=user, phone=phone)
 
@@ -38,7 +32,7 @@ def overview() -> str:
 @require_fresh_strong_auth
 @throttle.sign_in_per_address
 def change_password() -> Any:
-    user = _user()
+    user = guarded_user()
     form = ChangePasswordForm(personal=(user.email, user.phone))
     if form.validate_on_submit():
         try:
@@ -56,7 +50,7 @@ def change_password() -> Any:
 
 @bp.get("/sessions")
 def sessions_list() -> str:
-    user = _user()
+    user = guarded_user()
     current = sessions.current_session()
     current_id = current.id if current else None
     rows = [
@@ -76,7 +70,7 @@ def end_session(session_id: str) -> Any:
         sessions.end_current_session()
         flash("You have signed out.", "success")
         return redirect(url_for("main.start"))
-    if sessions.end_session(_user(), session_id):
+    if sessions.end_session(guarded_user(), session_id):
         flash("That device has been signed out.", "success")
     return redirect(url_for("account.sessions_list"))
 
@@ -85,6 +79,6 @@ def end_session(session_id: str) -> Any:
 def end_other_sessions() -> Any:
     form = ConfirmForm()
     if form.validate_on_submit():
-        ended = sessions.end_all_sessions(_user(), keep=sessions.current_session())
+        ended = sessions.end_all_sessions(guarded_user(), keep=sessions.current_session())
         flash(f"You have been signed out on {ended} other device{'s' if ended != 1 else ''}.", "success")
     return redirect(url_for("account.sessions_list"))

@@ -10,12 +10,12 @@ from flask import Blueprint, flash, redirect, url_for
 from wtforms import RadioField, StringField
 from wtforms.validators import InputRequired, Length
 
-from idp.accounts import contact_change, contacts, sessions
+from idp.accounts import contact_change, contacts
 from idp.accounts.errors import AccountExists, CodeRejected, InvalidContact
-from idp.accounts.models import User
 from idp.accounts.views import page
 from idp.authn.step_up import require_fresh_strong_auth
 from idp.forms import Form, refuse_oversized_forms
+from idp.guards import guarded_user
 
 bp = Blueprint("account_contact", __name__, url_prefix="/account/contact")
 refuse_oversized_forms(bp)
@@ -33,19 +33,13 @@ class ConfirmContactForm(Form):
     code = StringField(validators=[InputRequired("Enter the code we sent you"), Length(max=10)])
 
 
-def _user() -> User:
-    user = sessions.current_user()
-    assert user is not None  # the signed_in guard runs first
-    return user
-
-
 @bp.route("", methods=["GET", "POST"], endpoint="change")
 @require_fresh_strong_auth
 def change() -> Any:
     form = ChangeContactForm()
     if form.validate_on_submit():
         try:
-            contact_change.start_change(_user(), form.channel.data or "", form.contact.data or "")
+            contact_change.start_change(guarded_user(), form.channel.data or "", form.contact.data or "")
         except (InvalidContact, AccountExists) as error:
             form.add_error(error.message, "contact")
         else:
@@ -56,7 +50,7 @@ def change() -> Any:
 @bp.route("/confirm", methods=["GET", "POST"], endpoint="confirm")
 @require_fresh_strong_auth
 def confirm() -> Any:
-    user = _user()
+    user = guarded_user()
     pending = contact_change.pending_change(user)
     if pending is None:
         return redirect(url_for("account_contact.change"))

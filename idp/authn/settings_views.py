@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, session, url_for
 
 from idp.accounts.services import notify
-from idp.accounts.sessions import current_session, current_user
+from idp.accounts.sessions import current_session
 from idp.authn import passkeys, recovery, services, totp
 from idp.authn.forms import CodeForm, ConfirmForm, PasskeyNameForm
 from idp.authn.models import Passkey
@@ -22,6 +22,7 @@ from idp.database import utcnow
 from idp.errors import DomainError, NotFound
 from idp.extensions import db
 from idp.forms import Form, refuse_oversized_forms
+from idp.guards import guarded_user
 
 bp = Blueprint("authn_settings", __name__, url_prefix="/account/security")
 refuse_oversized_forms(bp)
@@ -33,20 +34,13 @@ FIRST_CODES_KEY = "authn_first_codes"
 FIRST_CODES_SECONDS = 600
 
 
-def _user() -> Any:
-    user = current_user()
-    if user is None:  # the signed_in guard runs first; this keeps type checkers honest
-        raise NotFound("Sign in to see this page.")
-    return user
-
-
 def page(template: str, form: Form | None, status: int | None = None, **context: Any) -> tuple[str, int]:
     return render_template(template, form=form, **context), status or (400 if form and form.errors else 200)
 
 
 @bp.get("", endpoint="overview")
 def overview() -> Any:
-    user = _user()
+    user = guarded_user()
     return render_template(
         "authn/security.html",
         form=None,
@@ -64,7 +58,7 @@ def overview() -> Any:
 @bp.route("/authenticator-app", methods=["GET", "POST"])
 @require_fresh_strong_auth
 def add_totp() -> Any:
-    user = _user()
+    user = guarded_user()
     factor = totp.factor_of(user)
     if factor is not None and factor.is_active:
         flash("You already have an authenticator app set up.", "info")
@@ -93,7 +87,7 @@ def _factor_added(user: Any, message: str) -> Any:
 @bp.route("/authenticator-app/remove", methods=["GET", "POST"])
 @require_fresh_strong_auth
 def remove_totp() -> Any:
-    user = _user()
+    user = guarded_user()
     if totp.active_factor(user) is None:
         return redirect(url_for(".overview"))
     form = ConfirmForm()
@@ -116,7 +110,7 @@ def _after_removal(user: Any, message: str) -> None:
 
 @bp.route("/recovery-codes", methods=["GET", "POST"])
 def recovery_codes() -> Any:
-    user = _user()
+    user = guarded_user()
     if not services.has_second_factor(user):
         return redirect(url_for(".overview"))
     if not _first_codes_for_new_passkey(user):
@@ -156,7 +150,7 @@ def add_passkey() -> Any:
 @bp.post("/passkeys/options")
 @require_fresh_strong_auth
 def passkey_registration_options() -> Any:
-    ceremony_id, options = passkeys.registration_options(_user())
+    ceremony_id, options = passkeys.registration_options(guarded_user())
     session[REGISTRATION_KEY] = ceremony_id
     return current_app.response_class(options, mimetype="application/json")
 
@@ -164,7 +158,7 @@ def passkey_registration_options() -> Any:
 @bp.post("/passkeys")
 @require_fresh_strong_auth
 def register_passkey() -> Any:
-    user = _user()
+    user = guarded_user()
     body = json_body()
     name = passkeys.rename_allowed(str(body.get("name") or ""))
     passkeys.register(user, session.pop(REGISTRATION_KEY, None), body.get("credential"), name)
@@ -181,7 +175,7 @@ def register_passkey() -> Any:
 @bp.route("/passkeys/<passkey_id>/remove", methods=["GET", "POST"])
 @require_fresh_strong_auth
 def remove_passkey(passkey_id: str) -> Any:
-    user = _user()
+    user = guarded_user()
     passkey = db.session.get(Passkey, passkey_id)
     if passkey is None or passkey.user_id != user.id:
         raise NotFound("There is no such passkey on your account.")

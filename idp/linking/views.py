@@ -8,9 +8,8 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from clients.services import find_client
-from idp.accounts.sessions import current_user
 from idp.forms import refuse_oversized_forms
-from idp.guards import safe_next_url
+from idp.guards import guarded_user, safe_next_url
 from idp.linking import services
 from idp.linking.forms import LinkForm, RemoveLinkForm
 
@@ -28,7 +27,7 @@ def link() -> Any:
     form = LinkForm()
     if form.validate_on_submit():
         try:
-            services.link(current_user(), client, form.reference.data or "", form.check.data or "")  # type: ignore[arg-type]
+            services.link(guarded_user(), client, form.reference.data or "", form.check.data or "")
         except services.TooManyLinkAttempts as error:
             form.add_error(error.message)
             return render_template("linking/link.html", form=form, client=client, fact=fact), 429
@@ -42,12 +41,12 @@ def link() -> Any:
 
 @bp.get("/account/linked-services", endpoint="overview")
 def overview() -> str:
-    links = services.links_of(current_user())  # type: ignore[arg-type]
+    links = services.links_of(guarded_user())
     return render_template("linking/overview.html", links=links, form=RemoveLinkForm())
 
 
 @bp.post("/account/linked-services/<link_id>/remove", endpoint="remove")
 def remove(link_id: str) -> Any:
-    if RemoveLinkForm().validate_on_submit() and services.remove_link(current_user(), link_id):  # type: ignore[arg-type]
+    if RemoveLinkForm().validate_on_submit() and services.remove_link(guarded_user(), link_id):
         flash("The link has been removed. The service will ask you to prove who you are again.", "success")
     return redirect(url_for("linking.overview"))

@@ -16,9 +16,8 @@ from idp import audit
 from idp.accounts import throttle
 from idp.accounts.errors import PasswordRejected
 from idp.accounts.forms import ConfirmForm
-from idp.accounts.models import User
-from idp.accounts.sessions import current_user
 from idp.forms import refuse_oversized_forms
+from idp.guards import guarded_user
 from idp.officers import assisted, citizens
 from idp.officers.errors import CodeRefused
 from idp.officers.forms import ActivateForm
@@ -47,16 +46,10 @@ def activate() -> Any:
     return render_template("officers/activate.html", form=form), 400 if form.errors else 200
 
 
-def _user() -> User:
-    user = current_user()
-    assert user is not None  # the signed_in guard runs first
-    return user
-
-
 @bp.get("/activity")
 def activity() -> str:
     """Every action council staff took on this account, and every time an officer acted alongside you."""
-    user = _user()
+    user = guarded_user()
     return render_template(
         "officers/citizen_activity.html",
         events=audit.events_about(user.id),
@@ -67,7 +60,7 @@ def activity() -> str:
 
 @bp.get("/help-code")
 def help_code() -> str:
-    user = _user()
+    user = guarded_user()
     live = [row for row in assisted.sessions_of(user) if row.is_live()]
     return render_template("officers/help_code.html", form=ConfirmForm(), code=None, live=live)
 
@@ -77,7 +70,7 @@ def new_help_code() -> Any:
     form = ConfirmForm()
     if not form.validate_on_submit():
         return redirect(url_for("assistance.help_code"))
-    user = _user()
+    user = guarded_user()
     row, code = assisted.issue_code(user, source="device")
     live = [row for row in assisted.sessions_of(user) if row.is_live()]
     return render_template("officers/help_code.html", form=form, code=code, expires_at=row.expires_at, live=live)
@@ -86,7 +79,7 @@ def new_help_code() -> Any:
 @bp.post("/help-code/stop")
 def stop_help() -> Any:
     if ConfirmForm().validate_on_submit():
-        ended = assisted.end_sessions_for_citizen(_user())
+        ended = assisted.end_sessions_for_citizen(guarded_user())
         if ended:
             flash("The officer can no longer act on your account.", "success")
     return redirect(url_for("assistance.help_code"))

@@ -12,11 +12,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from clients import services
 from clients.models import Client, Organisation
 from idp.accounts.forms import ConfirmForm
-from idp.accounts.models import User
-from idp.accounts.sessions import current_user
 from idp.errors import DomainError
 from idp.extensions import db
 from idp.forms import Form, refuse_oversized_forms
+from idp.guards import guarded_user
 from idp.officers import registry
 from idp.officers.forms import ORGANISATION_TYPE_NAMES, ClientForm, OrganisationForm, RotateForm
 from idp.officers.navigation import add_staff_navigation
@@ -24,12 +23,6 @@ from idp.officers.navigation import add_staff_navigation
 bp = Blueprint("client_admin", __name__, url_prefix="/admin")
 add_staff_navigation(bp)
 refuse_oversized_forms(bp)
-
-
-def _admin() -> User:
-    user = current_user()
-    assert user is not None  # the requires_role guard runs first
-    return user
 
 
 def _organisation(organisation_id: str) -> Organisation:
@@ -58,7 +51,7 @@ def organisations() -> str:
 def new_organisation() -> Any:
     form = OrganisationForm()
     if form.validate_on_submit():
-        organisation = registry.create_organisation(_admin(), form.name.data, form.type.data)
+        organisation = registry.create_organisation(guarded_user(), form.name.data, form.type.data)
         flash(f"{organisation.name} has been added.", "success")
         return redirect(url_for("client_admin.organisation", organisation_id=organisation.id))
     return _page("officers/admin/organisation_form.html", form)
@@ -81,7 +74,7 @@ def new_client(organisation_id: str) -> Any:
         metadata = form.metadata()
         try:
             client, secret = registry.create_client(
-                _admin(), owner, token_endpoint_auth_method=form.auth_method.data, **metadata
+                guarded_user(), owner, token_endpoint_auth_method=form.auth_method.data, **metadata
             )
         except DomainError as error:
             form.add_error(error.message)
@@ -104,7 +97,7 @@ def edit_client(client_id: str) -> Any:
     form.auth_method.data = found.token_endpoint_auth_method  # fixed at registration
     if form.validate_on_submit():
         try:
-            changed = registry.update_client(_admin(), found, form.metadata())
+            changed = registry.update_client(guarded_user(), found, form.metadata())
         except DomainError as error:
             db.session.rollback()
             form.add_error(error.message)
@@ -138,7 +131,7 @@ def rotate_secret(client_id: str) -> Any:
     if not form.validate_on_submit():
         return render_template("officers/admin/client.html", client=found, rotate_form=form, confirm=ConfirmForm()), 400
     try:
-        secret = registry.rotate_secret(_admin(), found, timedelta(hours=form.overlap_hours.data))
+        secret = registry.rotate_secret(guarded_user(), found, timedelta(hours=form.overlap_hours.data))
     except DomainError as error:
         form.add_error(error.message, "overlap_hours")
         return render_template("officers/admin/client.html", client=found, rotate_form=form, confirm=ConfirmForm()), 400
@@ -149,6 +142,6 @@ def rotate_secret(client_id: str) -> Any:
 def disable_client(client_id: str) -> Any:
     found = _client(client_id)
     if ConfirmForm().validate_on_submit():
-        registry.disable_client(_admin(), found)
+        registry.disable_client(guarded_user(), found)
         flash(f"{found.name} is disabled and its tokens are revoked.", "success")
     return redirect(url_for("client_admin.client", client_id=found.client_id))

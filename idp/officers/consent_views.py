@@ -11,10 +11,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from consent import labels
 from consent.access_requests import request_for_user
 from idp.accounts.models import User
-from idp.accounts.sessions import current_user
 from idp.errors import DomainError
 from idp.extensions import db
 from idp.forms import refuse_oversized_forms
+from idp.guards import guarded_user
 from idp.officers import assisted, assisted_consent
 from idp.officers.consent_forms import AnswerRequestForm, GiveGrantForm
 from idp.officers.navigation import add_staff_navigation
@@ -31,8 +31,7 @@ def helpers() -> dict[str, Any]:
 
 def _present(user_id: str) -> tuple[User, User]:
     """(officer, citizen), only while the citizen's assisted window with this officer is live (else 403)."""
-    officer, user = current_user(), db.session.get(User, user_id)
-    assert officer is not None  # the requires_role guard runs first
+    officer, user = guarded_user(), db.session.get(User, user_id)
     if user is None:
         abort(404)
     assisted.require_session(officer, user)

@@ -8,10 +8,10 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 
 from idp.accounts.models import User
-from idp.accounts.sessions import current_user
 from idp.errors import DomainError
 from idp.extensions import db
 from idp.forms import refuse_oversized_forms
+from idp.guards import guarded_user
 from idp.officers import roles
 from idp.officers.forms import ContactSearchForm, RolesForm
 from idp.officers.models import ROLE_NAMES, ROLES
@@ -22,12 +22,6 @@ add_staff_navigation(bp)
 refuse_oversized_forms(bp)
 
 
-def _admin() -> User:
-    user = current_user()
-    assert user is not None  # the requires_role guard runs first
-    return user
-
-
 def _staff_page(form: ContactSearchForm) -> tuple[str, int]:
     page = render_template(
         "officers/staff/staff.html", form=form, staff=roles.staff_accounts(), role_names=ROLE_NAMES, roles=ROLES
@@ -36,7 +30,7 @@ def _staff_page(form: ContactSearchForm) -> tuple[str, int]:
 
 
 def _account_page(account: User, form: RolesForm, status: int = 200) -> tuple[str, int]:
-    own = account.id == _admin().id
+    own = account.id == guarded_user().id
     page = render_template("officers/staff/account.html", account=account, form=form, own=own)
     return page, 400 if form.errors and status == 200 else status
 
@@ -50,7 +44,7 @@ def staff() -> Any:
 def find() -> Any:
     form = ContactSearchForm()
     if form.validate_on_submit():
-        found = roles.find_account(_admin(), form.contact.data)
+        found = roles.find_account(guarded_user(), form.contact.data)
         if found is not None:
             return redirect(url_for("role_admin.account", user_id=found.id))
         form.add_error("No account has this email address or mobile number", "contact")
@@ -64,7 +58,7 @@ def account(user_id: str) -> Any:
     if not form.validate_on_submit():
         return _account_page(account, form)
     try:
-        changes = roles.change_roles(_admin(), account, form.roles.data or [])
+        changes = roles.change_roles(guarded_user(), account, form.roles.data or [])
     except DomainError as error:
         form.add_error(error.message, "roles")
         return _account_page(account, form, error.status_code)

@@ -16,10 +16,10 @@ from idp import audit
 from idp.accounts import contacts
 from idp.accounts.forms import ConfirmForm
 from idp.accounts.models import User
-from idp.accounts.sessions import current_user
 from idp.errors import DomainError
 from idp.extensions import db
 from idp.forms import Form, refuse_oversized_forms
+from idp.guards import guarded_user
 from idp.officers import assisted, assisted_consent, citizens, identity
 from idp.officers.forms import (
     CodeForm,
@@ -37,12 +37,6 @@ add_staff_navigation(bp)
 refuse_oversized_forms(bp)
 NO_MATCH = "No account matches these details exactly. Check them with the citizen, or search by contact"
 MANY_MATCHES = "More than one account matches these details. Search by email address or mobile number instead"
-
-
-def _officer() -> User:
-    user = current_user()
-    assert user is not None  # the requires_role guard runs first
-    return user
 
 
 def _citizen(user_id: str) -> User:
@@ -72,7 +66,7 @@ def home() -> Any:
 def search_details() -> Any:
     form, contact_form = DetailsForm(prefix="d"), ContactSearchForm(prefix="c")
     if form.validate_on_submit():
-        found = citizens.find_by_details(_officer(), form.details())
+        found = citizens.find_by_details(guarded_user(), form.details())
         if len(found) == 1:
             return redirect(url_for("officers.citizen", user_id=found[0].id))
         form.add_error(MANY_MATCHES if found else NO_MATCH)
@@ -83,7 +77,7 @@ def search_details() -> Any:
 def search_contact() -> Any:
     form, contact_form = DetailsForm(prefix="d"), ContactSearchForm(prefix="c")
     if contact_form.validate_on_submit():
-        found = citizens.find_by_contact(_officer(), contact_form.contact.data)
+        found = citizens.find_by_contact(guarded_user(), contact_form.contact.data)
         if found is not None:
             return redirect(url_for("officers.citizen", user_id=found.id))
         contact_form.add_error("No account has this email address or mobile number", "contact")
@@ -92,7 +86,7 @@ def search_contact() -> Any:
 
 @bp.get("/citizens/<user_id>")
 def citizen(user_id: str) -> Any:
-    officer, user = _officer(), _citizen(user_id)
+    officer, user = guarded_user(), _citizen(user_id)
     window = assisted.live_session(officer, user)
     audit.record(officer, ROLE_OFFICER, "citizen.viewed", subject_user_id=user.id,
                  assisted_session_id=window.id if window else None)  # fmt: skip
@@ -118,7 +112,8 @@ def create_account() -> Any:
     form = CreateAccountForm()
     if form.validate_on_submit():
         try:
-            user, row, code = citizens.create_account(_officer(), form.details(), form.contact.data, form.delivery.data)
+            officer = guarded_user()
+            user, row, code = citizens.create_account(officer, form.details(), form.contact.data, form.delivery.data)
         except DomainError as error:
             form.add_error(error.message, "contact")
         else:
@@ -142,13 +137,13 @@ def reissue_activation(user_id: str) -> Any:
     if not form.validate_on_submit():
         flash("Select how the citizen gets their activation code.", "error")
         return redirect(url_for("officers.citizen", user_id=user.id))
-    row, code = citizens.reissue_activation(_officer(), user, form.delivery.data)
+    row, code = citizens.reissue_activation(guarded_user(), user, form.delivery.data)
     return _after_activation_code(user, row.delivery, code)
 
 
 @bp.route("/citizens/<user_id>/identity-check", methods=["GET", "POST"])
 def identity_check(user_id: str) -> Any:
-    officer, user = _officer(), _citizen(user_id)
+    officer, user = guarded_user(), _citizen(user_id)
     form = IdentityCheckForm()
     if form.validate_on_submit():
         window = assisted.live_session(officer, user)
@@ -165,7 +160,7 @@ def identity_check(user_id: str) -> Any:
 
 @bp.post("/citizens/<user_id>/assist")
 def start_assist(user_id: str) -> Any:
-    officer, user = _officer(), _citizen(user_id)
+    officer, user = guarded_user(), _citizen(user_id)
     form = CodeForm()
     if form.validate_on_submit():
         try:
@@ -180,7 +175,7 @@ def start_assist(user_id: str) -> Any:
 
 @bp.post("/citizens/<user_id>/assist/end")
 def end_assist(user_id: str) -> Any:
-    officer, user = _officer(), _citizen(user_id)
+    officer, user = guarded_user(), _citizen(user_id)
     if ConfirmForm().validate_on_submit():
         window = assisted.live_session(officer, user)
         if window is not None:
@@ -192,7 +187,7 @@ def end_assist(user_id: str) -> Any:
 @bp.post("/citizens/<user_id>/grants/<grant_id>/revoke")
 def revoke(user_id: str, grant_id: str) -> Any:
     """Stop a sharing arrangement for the citizen, who is present (the window must be live)."""
-    officer, user = _officer(), _citizen(user_id)
+    officer, user = guarded_user(), _citizen(user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     window = assisted.require_session(officer, user)
