@@ -20,6 +20,7 @@ from joserfc.jwt import JWTClaimsRegistry
 from sqlalchemy import and_, bindparam, exists, insert, select
 
 from clients.models import Client
+from consent.authorization_details import granted as granted_details
 from idp.database import new_id, utcnow
 from idp.extensions import db
 from idp.keyring import Keyring
@@ -114,6 +115,7 @@ def issue_access_token(
         family_id = family_id or _standalone_family(client_id, user_id, scope_set, auth_time, acr, amr, sid, grant_id)
         claims.update(_user_claims(auth_time, acr, amr, sid, grant_id))
         claims.update(_identity_level(user_id))
+        claims.update(_authorization_details(scope_set))
     if family_id:
         claims[FAMILY_CLAIM] = family_id
     if act:  # RFC 8693 section 4.1: someone (an officer in an assisted session) acts for the subject
@@ -123,6 +125,14 @@ def issue_access_token(
     if commit:
         db.session.commit()
     return IssuedAccessToken(token, jti, expires_in, claims)
+
+
+def _authorization_details(scopes: frozenset[str]) -> dict[str, Any]:
+    """RFC 9396 section 9.1: a JWT access token carries its authorization details in an
+    ``authorization_details`` claim: the vault modules and actions of its scope as ``logbook_vault``
+    entries, the same as the token response (section 7) and introspection (section 9.2) give."""
+    details = granted_details(scopes)
+    return {"authorization_details": details} if details else {}
 
 
 def _standalone_family(

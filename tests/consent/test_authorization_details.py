@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
 from consent import services
 from tests.consent.test_oauth_consent import consent_page, follow_to_code, landlord_rp, submit, vault_read
-from tests.oauth.helpers import authorize, exchange, redirect_params, signed_in_user
+from tests.oauth.helpers import authorize, exchange, redirect_params, refresh, signed_in_user
 
 TENANCY_AND_MONEY = [{"type": "logbook_vault", "modules": ["tenancy", "money"], "actions": ["read"]}]
 
@@ -163,3 +166,41 @@ def test_prompt_none_with_details_not_yet_granted_is_consent_required(client, ap
     )
     params = redirect_params(response)
     assert params["error"] == "consent_required"
+
+
+def access_token_claims(http, token):
+    """The access token's claims, its signature checked against the published JWKS."""
+    keys = KeySet.import_key_set(http.get("/jwks.json").get_json())
+    return jwt.decode(token, keys).claims
+
+
+def test_the_jwt_access_token_carries_the_granted_authorization_details(client, app):
+    """RFC 9396 section 9.1: "the authorization details [...] are contained in the JWT access token as a
+    top-level claim named authorization_details": here only tenancy, as the citizen unticked money."""
+    signed_in_user(client)
+    tokens = granted_tokens(client, landlord_rp(), ["vault:tenancy:read"])
+    claims = access_token_claims(client, tokens["access_token"])
+    assert claims["authorization_details"] == tokens["authorization_details"]
+    assert claims["authorization_details"] == [{"type": "logbook_vault", "modules": ["tenancy"], "actions": ["read"]}]
+
+
+def test_a_refreshed_access_token_carries_them_too(client, app):
+    signed_in_user(client)
+    rp = landlord_rp()
+    page = consent_page(client, rp, scope="openid offline_access", authorization_details=details(TENANCY_AND_MONEY))
+    params = follow_to_code(client, submit(client, page, ["vault:tenancy:read", "vault:money:read", "offline_access"]))
+    tokens = exchange(client, rp, params["code"]).get_json()
+    refreshed = refresh(client, rp, tokens["refresh_token"]).get_json()
+    claims = access_token_claims(client, refreshed["access_token"])
+    assert claims["authorization_details"] == [
+        {"type": "logbook_vault", "modules": ["money", "tenancy"], "actions": ["read"]}
+    ]
+
+
+def test_an_access_token_without_vault_access_has_no_authorization_details(client, app):
+    signed_in_user(client)
+    rp = landlord_rp()
+    page = consent_page(client, rp, scope="openid", authorization_details=details(TENANCY_AND_MONEY))
+    params = follow_to_code(client, submit(client, page, []))
+    tokens = exchange(client, rp, params["code"]).get_json()
+    assert "authorization_details" not in access_token_claims(client, tokens["access_token"])
