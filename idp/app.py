@@ -31,6 +31,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
         ]
     )
+    if app.config["TOKEN_FAST_PATH"]:  # innermost: it sees the request as Flask would (proxies, hygiene)
+        from idp.oauth2.fast_path import MachineEndpoints
+
+        app.wsgi_app = MachineEndpoints(app, app.wsgi_app)  # type: ignore[method-assign]
     _trust_proxies(app, int(app.config["PROXY_HOPS"]))
     app.wsgi_app = PercentEncodeQueryBytes(app.wsgi_app)  # type: ignore[method-assign]
     refuse_nul_in_paths(app)
@@ -155,21 +159,30 @@ def _register_security_headers(app: Flask) -> None:
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
-        nonce = g.get("csp_nonce", "")
-        response.headers["Content-Security-Policy"] = (
-            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; "
-            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-        )
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        # Sign-in and authorization pages carry codes and state in URLs: never leak them to other sites.
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-        if app.config["HSTS"]:
-            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        for name, value in security_headers(g.get("csp_nonce", ""), hsts=app.config["HSTS"]):
+            response.headers[name] = value
         if response.mimetype == "text/html" and "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def security_headers(nonce: str, hsts: bool) -> list[tuple[str, str]]:
+    """The headers every response carries (also the token endpoints' fast path, ``idp.oauth2.fast_path``)."""
+    headers = [
+        (
+            "Content-Security-Policy",
+            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+        ),
+        ("X-Frame-Options", "DENY"),
+        ("X-Content-Type-Options", "nosniff"),
+        # Sign-in and authorization pages carry codes and state in URLs: never leak them to other sites.
+        ("Referrer-Policy", "no-referrer"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    ]
+    if hsts:
+        headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    return headers
 
 
 def _register_template_globals(app: Flask) -> None:

@@ -14,10 +14,11 @@ import re
 import secrets
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, g, has_app_context, has_request_context, request
 
 from idp import metrics
 
@@ -53,11 +54,15 @@ class JsonFormatter(logging.Formatter):
 
 
 class RequestIdFilter(logging.Filter):
-    """Stamps the current request's id on every record (logs from services carry it too)."""
+    """Stamps the current request's id on every record (logs from services carry it too). The token
+    endpoints' fast path (``idp.oauth2.fast_path``) serves in an app context only, with the id on ``g``."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not hasattr(record, "request_id") and has_request_context():
-            record.request_id = g.get("request_id")
+        if not hasattr(record, "request_id"):
+            if has_request_context():
+                record.request_id = g.get("request_id")
+            elif has_app_context() and "request_id" in g:
+                record.request_id = g.request_id
         return True
 
 
@@ -103,23 +108,42 @@ def _finish_request_hook(log_access: bool, record_metrics: bool) -> Any:
         response.headers[REQUEST_ID_HEADER] = g.request_id
         seconds = time.perf_counter() - g.request_started
         endpoint = request.endpoint or "unmatched"
-        if record_metrics:
-            metrics.observe_request(endpoint, request.method, response.status_code, seconds)
-        if log_access:
-            access_log.info(
-                "request",
-                extra={
-                    "method": request.method,
-                    "path": loggable_path(),  # never request.full_path: query strings carry codes
-                    "endpoint": endpoint,
-                    "status": response.status_code,
-                    "duration_ms": round(seconds * 1000, 2),
-                    "request_id": g.request_id,
-                },
-            )
+        # never request.full_path: query strings carry codes
+        finished = Finished(request.method, loggable_path(), endpoint, response.status_code, seconds, g.request_id)
+        record_request(finished, log_access, record_metrics)
         return response
 
     return finish_request
+
+
+@dataclass(frozen=True)
+class Finished:
+    """One answered request, as the access line and the request metrics describe it."""
+
+    method: str
+    path: str  # without the query string, secret route variables redacted
+    endpoint: str
+    status: int
+    seconds: float
+    request_id: str
+
+
+def record_request(finished: Finished, log_access: bool, record_metrics: bool) -> None:
+    """The request metrics and the JSON access line, for Flask's requests and for the fast path's."""
+    if record_metrics:
+        metrics.observe_request(finished.endpoint, finished.method, finished.status, finished.seconds)
+    if log_access:
+        access_log.info(
+            "request",
+            extra={
+                "method": finished.method,
+                "path": finished.path,
+                "endpoint": finished.endpoint,
+                "status": finished.status,
+                "duration_ms": round(finished.seconds * 1000, 2),
+                "request_id": finished.request_id,
+            },
+        )
 
 
 def loggable_path() -> str:
