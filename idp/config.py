@@ -102,6 +102,8 @@ class Config:
     ACCESS_LOG = _env_bool("LOGBOOK_ACCESS_LOG", True)
     METRICS_ENABLED = _env_bool("LOGBOOK_METRICS", False)
     METRICS_TOKEN = _env("LOGBOOK_METRICS_TOKEN")
+    # Client-credentials token issue and introspection answered before werkzeug and Flask (idp.oauth2.fast_path).
+    TOKEN_FAST_PATH = _env_bool("LOGBOOK_TOKEN_FAST_PATH", True)
 
     SERVICE_NAME = "Logbook"
     COUNCIL_NAME = _env("LOGBOOK_COUNCIL_NAME", "Your council")

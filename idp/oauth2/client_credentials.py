@@ -19,11 +19,12 @@ GRANT_TYPE = "client_credentials"
 
 
 def handles(request: Request) -> bool:
-    return (
-        request.form.get("grant_type") == GRANT_TYPE
-        and not request.args
-        and not client_auth.uses_assertion(request.form)
-    )
+    return not request.args and handles_form(request.form)
+
+
+def handles_form(form: Any) -> bool:
+    """A client-credentials request with a shared secret (no query string: the caller checks that)."""
+    return form.get("grant_type") == GRANT_TYPE and not client_auth.uses_assertion(form)
 
 
 def requested_scopes(client: Any, scope: str | None) -> frozenset[str]:
@@ -35,8 +36,13 @@ def requested_scopes(client: Any, scope: str | None) -> frozenset[str]:
 
 
 def token_response(request: Request) -> dict[str, Any]:
-    """The token response body, or an ``OAuth2Error`` as Authlib would raise it."""
-    client = client_auth.authenticate(request.headers, request.form)
+    return issue(request.headers, request.form)
+
+
+def issue(headers: Any, form: Any) -> dict[str, Any]:
+    """The token response body, or an ``OAuth2Error`` as Authlib would raise it. ``headers`` and ``form``:
+    anything with ``get`` (the Flask view's request, or ``idp.oauth2.fast_path``'s parsed request)."""
+    client = client_auth.authenticate(headers, form)
     if not client.check_grant_type(GRANT_TYPE):
         raise UnauthorizedClientError(f"The client is not authorized to use 'grant_type={GRANT_TYPE}'")
-    return tokens.issue_for_client(client.client_id, requested_scopes(client, request.form.get("scope")))
+    return tokens.issue_for_client(client.client_id, requested_scopes(client, form.get("scope")))

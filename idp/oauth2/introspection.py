@@ -156,19 +156,28 @@ def describe(token: FoundToken) -> dict[str, Any]:
 
 def handles(request: Request) -> bool:
     """Introspection with a shared-secret client (the usual resource server) takes the lean path."""
-    return not request.args and not client_auth.uses_assertion(request.form)
+    return not request.args and handles_form(request.form)
+
+
+def handles_form(form: Any) -> bool:
+    return not client_auth.uses_assertion(form)
 
 
 def introspection_response(request: Request) -> dict[str, Any]:
+    return introspect(request.headers, request.form)
+
+
+def introspect(headers: Any, form: Any) -> dict[str, Any]:
     """RFC 7662 section 2: authenticate the caller, then describe the token if it is active and the caller
-    may see it, else ``{"active": false}``. The same rules as ``idp.oauth2.server.Introspection``."""
-    client = client_auth.authenticate(request.headers, request.form)
-    if "token" not in request.form:
+    may see it, else ``{"active": false}``. The same rules as ``idp.oauth2.server.Introspection``.
+    ``headers`` and ``form``: the Flask view's request, or ``idp.oauth2.fast_path``'s parsed request."""
+    client = client_auth.authenticate(headers, form)
+    if "token" not in form:
         raise InvalidRequestError()
-    hint = request.form.get("token_type_hint")
+    hint = form.get("token_type_hint")
     if hint and hint not in SUPPORTED_TOKEN_TYPES:
         raise UnsupportedTokenTypeError()
-    token = find_token(request.form["token"], hint)
+    token = find_token(form["token"], hint)
     if token is None or not may_introspect(client, token) or token.is_expired() or token.is_revoked():
         return {"active": False}
     return describe(token)

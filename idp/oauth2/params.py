@@ -10,10 +10,12 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError
 from flask import request
+from werkzeug.datastructures import Authorization
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_VALUE_LENGTH = 2048
@@ -77,20 +79,28 @@ def check_form_request() -> None:
     if request.mimetype != FORM_TYPE:
         raise InvalidRequestError(f"Send parameters as {FORM_TYPE}.")
     _strict_utf8(request.query_string)
-    _strict_utf8(request.get_data(cache=True))
-    _check_values(_combined())
-    _check_basic_credentials()
-    if request.authorization is not None and request.form.get("client_assertion"):
+    check_form_body(request.get_data(cache=True), _combined(), request.form, request.headers.get("Authorization"))
+
+
+def check_form_body(raw: bytes, values: dict[str, list[str]], form: Any, authorization: str | None) -> None:
+    """The checks on a form's body and its client authentication, for the Flask views and for
+    ``idp.oauth2.fast_path`` (which parses the same body the same way, without a query string):
+    ``values`` holds every parameter's values, ``form`` the body's parameters, ``authorization`` the
+    Authorization header."""
+    _strict_utf8(raw)
+    _check_values(values)
+    _check_basic_credentials(authorization or "")
+    if Authorization.from_header(authorization) is not None and form.get("client_assertion"):
         raise InvalidRequestError("Use one client authentication method, not several.")
-    if request.authorization is not None and request.form.get("client_secret"):
+    if Authorization.from_header(authorization) is not None and form.get("client_secret"):
         raise InvalidRequestError("Use one client authentication method, not several.")
 
 
-def _check_basic_credentials() -> None:
+def _check_basic_credentials(header: str) -> None:
     """RFC 6749 section 2.3.1: HTTP Basic credentials are UTF-8 before base64. Authlib answers base64 that
     does not decode as a failed client authentication, but raises (a 500) on bytes that are not UTF-8:
     answer those the same way."""
-    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    scheme, _, credentials = header.partition(" ")
     if scheme.lower() != "basic":
         return
     try:
