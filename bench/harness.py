@@ -190,6 +190,21 @@ class LogbookServer:
 
     # -- process --------------------------------------------------------------------------------------
     def start(self) -> LogbookServer:
+        command = self._granian_command() if os.environ.get("BENCH_SERVER") == "granian" else self._gunicorn_command()
+        env = self.environment()
+        log = open(self.folder / "server.log", "wb")  # noqa: SIM115 - closed with the process
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
+        self._wait_ready()
+        return self
+
+    def _granian_command(self) -> list[str]:
+        """BENCH_SERVER=granian: the same app under granian (Rust HTTP, WSGI), for comparison only."""
+        command = [str(Path(sys.executable).parent / "granian"), "--interface", "wsgi", "--factory"]
+        command += ["--workers", str(self.workers), "--blocking-threads", str(self.threads)]
+        command += ["--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"]
+        return [*command, (os.environ.get("BENCH_APP") or "idp.app:create_app").removesuffix("()")]
+
+    def _gunicorn_command(self) -> list[str]:
         # The production configuration (gthread workers, keep-alive), with this run's workers and threads;
         # BENCH_GUNICORN_CONFIG swaps in another one for experiments, BENCH_WORKER_CLASS=sync the old workers.
         config = os.environ.get("BENCH_GUNICORN_CONFIG") or "python:idp.ops.gunicorn_conf"
@@ -199,11 +214,7 @@ class LogbookServer:
         if os.environ.get("BENCH_PRELOAD") == "1":
             command.append("--preload")
         command.append(os.environ.get("BENCH_APP") or "idp.app:create_app()")
-        env = self.environment()
-        log = open(self.folder / "server.log", "wb")  # noqa: SIM115 - closed with the process
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
-        self._wait_ready()
-        return self
+        return command
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
@@ -220,6 +231,8 @@ class LogbookServer:
 
     def describe(self) -> str:
         database = "PostgreSQL" if self.database_url.startswith("postgresql") else "SQLite"
+        if os.environ.get("BENCH_SERVER") == "granian":
+            return f"granian {self.workers} workers x{self.threads} blocking threads, {database}"
         worker_class = os.environ.get("BENCH_WORKER_CLASS", "gthread")
         kind = f"gthread x{self.threads}" if worker_class == "gthread" else worker_class
         return f"gunicorn {self.workers} workers ({kind}), {database}, {'Redis' if self.redis_url else 'no Redis'}"
@@ -232,7 +245,9 @@ class LogbookServer:
         if self.process is None:
             return []
         found = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True, check=False)
-        return [int(pid) for pid in found.stdout.split()]
+        workers = [int(pid) for pid in found.stdout.split()]
+        # granian's main process runs no Python requests but count it too, in case it does work for them
+        return [self.process.pid, *workers] if os.environ.get("BENCH_SERVER") == "granian" else workers
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -11,6 +11,7 @@ log, and the token and introspection endpoints through Flask's test client.
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import os
 import tempfile
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import event, insert, select
 from sqlalchemy.engine import Engine
@@ -136,6 +138,28 @@ def _endpoints(build: Callable[..., Any], client_id: str, secret: str) -> None:
         lambda c=client: c.post("/oauth2/introspect", headers=headers, data=introspect),
         500,
     )
+    _raw_wsgi(build, path, headers["Authorization"], urlencode(form), urlencode(introspect))
+
+
+def _raw_wsgi(build: Callable[..., Any], token_path: str, authorization: str, token_form: str, introspect: str) -> None:
+    """The whole request as a WSGI server hands it over (a prebuilt environ, no test client): the fast
+    path (``idp.oauth2.fast_path``) against Flask, alternating, access log on as in production."""
+    from wsgiref.util import setup_testing_defaults
+
+    def call(app: Any, path: str, body: bytes) -> None:
+        environ: dict[str, Any] = {"REQUEST_METHOD": "POST", "PATH_INFO": path, "QUERY_STRING": ""}
+        setup_testing_defaults(environ)
+        environ.update(CONTENT_TYPE="application/x-www-form-urlencoded", CONTENT_LENGTH=str(len(body)))
+        environ.update({"HTTP_AUTHORIZATION": authorization, "wsgi.input": io.BytesIO(body)})
+        chunks = app(environ, lambda status, headers, exc_info=None: None)
+        assert b"error" not in b"".join(chunks)
+
+    apps = {"fast path": build(), "Flask": build(TOKEN_FAST_PATH=False)}
+    token_body, body = token_form.encode(), introspect.encode()
+    for _ in range(2):
+        for label, app in apps.items():
+            cpu_per_call(f"POST token, {label} [raw WSGI]", lambda a=app: call(a, token_path, token_body), 500)
+            cpu_per_call(f"POST introspect, {label} [raw WSGI]", lambda a=app: call(a, "/oauth2/introspect", body), 500)
 
 
 if __name__ == "__main__":
