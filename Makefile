@@ -44,7 +44,7 @@ migrate: setup ## Apply database migrations (creates instance/ and keys/ on firs
 .PHONY: run
 run: migrate ## Set up and serve on http://127.0.0.1:5000 (SQLite under instance/)
 	@echo "Logbook on http://$(HOST):$(PORT)/  (discovery: /.well-known/openid-configuration)"
-	$(BIN)/gunicorn --preload --workers $(WORKERS) --bind $(HOST):$(PORT) 'idp.app:create_app()'
+	$(BIN)/gunicorn --config python:idp.ops.gunicorn_conf --preload --workers $(WORKERS) --bind $(HOST):$(PORT) 'idp.app:create_app()'
 
 .PHONY: demo
 demo: setup ## Seed demo data, run Logbook and the four example services (clients/examples/) until Ctrl-C

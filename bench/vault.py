@@ -1,8 +1,9 @@
 """Vault API reads: a partner's client reads a citizen's module of 20 records with a bearer token.
 
-.venv/bin/python -m bench.vault [--duration 10 --concurrency 16 --workers 3]
+.venv/bin/python -m bench.vault [--duration 10 --concurrency 16 --workers 2 --threads 1]
 
-Starts gunicorn on loopback with its own temporary SQLite file and keys (``bench.harness``), seeds one
+Starts gunicorn on loopback with its own temporary SQLite file and keys (``bench.harness``), configured as
+Logbook ships it (``idp/ops/gunicorn_conf.py``: worker class, workers, threads; flags override), seeds one
 citizen with 20 tenancy records and an access token for ``vault:tenancy:read``, loads
 ``GET /api/v1/vault/modules/tenancy/records`` at fixed concurrency for a fixed time, prints reads/s,
 p50 and p99, and stops everything. Target (DESIGN.md costs table): p99 < 25 ms and >= 500 reads/s at
@@ -11,6 +12,7 @@ p50 and p99, and stops everything. Target (DESIGN.md costs table): p99 < 25 ms a
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -77,8 +79,14 @@ def _repair(number: int) -> dict[str, Any]:
 
 
 def main() -> None:
+    from idp.ops import gunicorn_conf
+
     parser = common_arguments(__doc__ or NAME)
-    parser.set_defaults(concurrency=16)
+    # The server Logbook ships (what `make run` serves): its worker class, workers and threads, unless told.
+    os.environ.setdefault("BENCH_WORKER_CLASS", gunicorn_conf.worker_class)
+    workers = int(os.environ.get("BENCH_WORKERS", gunicorn_conf.workers))
+    threads = int(os.environ.get("BENCH_THREADS", gunicorn_conf.threads))
+    parser.set_defaults(concurrency=16, workers=workers, threads=threads)
     args = parser.parse_args()
     with LogbookServer(workers=args.workers, threads=args.threads) as server:
         token = server.seed(seed_citizen_with_module)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, exists, select
 
 from consent.models import AccessChainHead, AccessEvent
+from idp.append_lock import serialised_append
 from idp.database import utcnow
 from idp.extensions import db
 from idp.hashchain import GENESIS_HASH, HEAD_ID, ChainReport, HashChain
@@ -63,12 +64,15 @@ def log_access(
         "officer_id": officer_id,
         "occurred_at": utcnow(),
     }
-    place = CHAIN.lock_head()
     reader = (user_id, organisation.id, module)
-    # Checked under the lock, so that two simultaneous first reads notify once.
-    first_read = action == "read" and not _seen_before(*reader)
-    event: AccessEvent = CHAIN.append_after(place, fields)
-    db.session.commit()
+    # Only what needs the chain's place runs while other appenders wait (idp.append_lock).
+    with serialised_append():
+        place = CHAIN.lock_head()
+        # Checked under the lock, so that two simultaneous first reads notify once.
+        first_read = action == "read" and not _seen_before(*reader)
+        row = CHAIN.write_row(place, fields)
+        db.session.commit()
+    event = AccessEvent(**row)
     if action == "read":
         _SEEN_READERS.remember(reader)
     if first_read:

@@ -11,6 +11,8 @@ from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
+from idp import sqlite_checkpoints
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -51,7 +53,8 @@ def _sqlite_pragmas(dbapi_connection: object, connection_record: object) -> None
     makes concurrent workers wait for the write lock instead of failing. SQLite ignores foreign keys
     unless asked, which would let an orphan row through that PostgreSQL refuses: ask. secure_delete zeroes
     whatever a delete frees, so deleted personal data (and a crypto-shredded data key) does not linger in
-    free pages of the file, whichever statement freed the page."""
+    free pages of the file, whichever statement freed the page. WAL checkpoints run on a thread of their own
+    (``idp.sqlite_checkpoints``), not in whichever request's commit crosses the threshold."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     cursor = dbapi_connection.cursor()
@@ -60,4 +63,6 @@ def _sqlite_pragmas(dbapi_connection: object, connection_record: object) -> None
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA secure_delete=ON")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={sqlite_checkpoints.SAFETY_NET_PAGES}")
     cursor.close()
+    sqlite_checkpoints.ensure_checkpointer(sqlite_checkpoints.database_file(dbapi_connection))

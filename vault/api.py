@@ -22,6 +22,9 @@ from vault.services import Provenance
 
 bp = Blueprint("vault_api", __name__, url_prefix="/api/v1/vault")
 csrf.exempt(bp)  # bearer tokens, never cookies: there is no cross-site request to forge
+# The catalogue (nine JSON schemas, each checked) takes ~150 ms of CPU to load: when a worker builds the app,
+# not in its first API call, which would keep every other connection of that worker waiting.
+bp.record_once(lambda state: catalogue.modules())
 REALM = "logbook-vault"
 
 

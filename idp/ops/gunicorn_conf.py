@@ -12,10 +12,13 @@ from typing import Any
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("GUNICORN_WORKERS", str(os.cpu_count() or 2)))
-# Threads give keep-alive connections (a load balancer reuses them); Python work still runs one request
-# at a time per worker, so workers ~ cores and a few threads each.
-worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# gthread (kept-alive connections wait in the worker's poller, not on a thread), changed to leave new
+# connections to an idle sibling while its threads are busy: plain gthread let one worker take all of them.
+worker_class = "idp.ops.balanced_worker.BalancedThreadWorker"
+# One thread per worker: Python runs one request at a time per worker anyway, and a second thread only
+# interleaves two requests under the GIL, which stretches both (docs/benchmarks.md, vault read). Where requests
+# wait on the network (PostgreSQL, Redis), GUNICORN_THREADS=2 or more lets a worker use those waits.
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "30"))
 # Restart workers now and then so that slow leaks cannot grow without bound; jitter avoids all at once.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "100000"))
