@@ -8,11 +8,16 @@ indexed query.
 
 from __future__ import annotations
 
+import base64
 import functools
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from flask import current_app
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -23,7 +28,7 @@ from clients.models import Client
 from consent.authorization_details import granted as granted_details
 from idp.database import new_id, utcnow
 from idp.extensions import db
-from idp.keyring import Keyring
+from idp.keyring import Keyring, SigningKey
 from idp.oauth2.jose import UnacceptableJWT, unverified_header
 from idp.oauth2.models import RevokedAccessToken, TokenFamily
 from idp.prepared import Prepared
@@ -120,8 +125,7 @@ def issue_access_token(
         claims[FAMILY_CLAIM] = family_id
     if act:  # RFC 8693 section 4.1: someone (an officer in an assisted session) acts for the subject
         claims["act"] = act
-    key = keyring().signing_key()
-    token = jwt.encode({"alg": key.alg, "kid": key.kid, "typ": "at+jwt"}, claims, key.jwk)
+    token = sign_access_token(keyring().signing_key(), claims)
     if commit:
         db.session.commit()
     return IssuedAccessToken(token, jti, expires_in, claims)
@@ -133,6 +137,30 @@ def _authorization_details(scopes: frozenset[str]) -> dict[str, Any]:
     entries, the same as the token response (section 7) and introspection (section 9.2) give."""
     details = granted_details(scopes)
     return {"authorization_details": details} if details else {}
+
+
+def sign_access_token(key: SigningKey, claims: dict[str, Any]) -> str:
+    """The compact JWS (RFC 7515 section 7.1) of ``claims``, ``typ`` at+jwt. ES256, the default, is signed
+    here directly with ``cryptography`` (the same signature joserfc makes, at half its CPU: its encode was
+    ~110 µs of a ~650 µs token request); any other algorithm goes through joserfc."""
+    if key.alg != "ES256":
+        return jwt.encode({"alg": key.alg, "kid": key.kid, "typ": "at+jwt"}, claims, key.jwk)
+    signing_input = _es256_header(key.kid) + b"." + _b64(json.dumps(claims, separators=(",", ":")).encode())
+    der = key.jwk.private_key.sign(signing_input, _ECDSA_SHA256)
+    r, s = decode_dss_signature(der)  # JWS wants the raw 32-byte r and s (RFC 7518 section 3.4), not DER
+    return (signing_input + b"." + _b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))).decode("ascii")
+
+
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+@functools.lru_cache(maxsize=16)
+def _es256_header(kid: str) -> bytes:
+    return _b64(json.dumps({"alg": "ES256", "kid": kid, "typ": "at+jwt"}, separators=(",", ":")).encode())
 
 
 def _standalone_family(

@@ -23,7 +23,7 @@ from werkzeug.test import Client, TestResponse
 
 from idp.app import create_app
 from idp.extensions import db
-from idp.oauth2.jose import unverified_claims
+from idp.oauth2.jose import unverified_claims, unverified_header
 from tests.conftest import make_test_config
 from tests.oauth.helpers import RP, make_rp
 
@@ -253,7 +253,9 @@ def test_the_token_is_signed_and_valid_for_the_resource_server(app: Flask, world
     from idp.oauth2.access_tokens import vault_audience, verify_access_token
 
     issued = fast_client(app).post("/oauth2/token", data=CLIENT_CREDENTIALS, auth=world.machine.basic).get_json()
-    claims = verify_access_token(issued["access_token"], vault_audience())
+    claims = verify_access_token(issued["access_token"], vault_audience())  # joserfc checks the signature
+    header = unverified_header(issued["access_token"])
+    assert (header["alg"], header["typ"]) == (app.config["SIGNING_ALGORITHM"], "at+jwt") and header["kid"]
     assert claims.client_id == world.machine.client_id and claims.scopes == frozenset(SCOPE.split())
     assert issued["expires_in"] == app.config["ACCESS_TOKEN_LIFETIME"] and issued["token_type"] == "Bearer"
 
