@@ -9,7 +9,9 @@ import json
 import os
 import re
 import struct
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +20,7 @@ import cbor2
 import pyotp
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -57,6 +60,25 @@ def post_code(client: FlaskClient, url: str, code: str) -> Any:
 def sign_in_with_code(client: FlaskClient, user: User, secret: str) -> Any:
     assert sign_in(client, user.email or "").headers["Location"] == "/sign-in/second-factor"
     return post_code(client, "/sign-in/second-factor", code_at(secret))
+
+
+def post_code_at_once(app: Flask, browser: FlaskClient, url: str, code: str, times: int = 20) -> list[int]:
+    """``times`` copies of ``browser`` (its session cookie and the page's CSRF token) post ``code`` to ``url``
+    at the same moment, released by a barrier; each has its own test client, app context and database
+    connection. Returns the response statuses."""
+    token = csrf_token(browser, url)
+    cookie = browser.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None, "the browser has no session to copy"
+    start = threading.Barrier(times)
+
+    def submit(_: int) -> int:
+        twin = app.test_client()
+        twin.set_cookie(cookie.key, cookie.value)
+        start.wait()
+        return twin.post(url, data={"code": code, "csrf_token": token}).status_code
+
+    with ThreadPoolExecutor(max_workers=times) as pool:
+        return list(pool.map(submit, range(times)))
 
 
 def b64url(data: bytes) -> str:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -22,10 +20,11 @@ from tests.authn.helpers import (
     enrol_totp,
     login_of,
     post_code,
+    post_code_at_once,
     register_passkey,
     sign_in_with_code,
 )
-from tests.web_helpers import csrf_token, post_form, sign_in
+from tests.web_helpers import post_form, sign_in
 
 RECOVERY = "/sign-in/second-factor/recovery-code"
 
@@ -65,18 +64,7 @@ def test_one_recovery_code_sent_twenty_times_at_once_signs_in_once(app: Flask, u
     code = recovery.generate(user)[0]
     browser = app.test_client()
     sign_in(browser, user.email or "")
-    token = csrf_token(browser, RECOVERY)
-    cookie = browser.get_cookie(app.config["SESSION_COOKIE_NAME"])
-    start = threading.Barrier(20)
-
-    def submit(_: int) -> int:
-        twin = app.test_client()
-        twin.set_cookie(cookie.key, cookie.value)
-        start.wait()
-        return twin.post(RECOVERY, data={"code": code, "csrf_token": token}).status_code
-
-    with ThreadPoolExecutor(max_workers=20) as pool:
-        statuses = list(pool.map(submit, range(20)))
+    statuses = post_code_at_once(app, browser, RECOVERY, code)
     assert statuses.count(302) == 1 and statuses.count(400) == 19
     assert db.session.scalar(select(func.count()).select_from(LoginSession)) == 1
     assert recovery.remaining(user) == 9

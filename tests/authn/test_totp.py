@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pyotp
@@ -18,9 +16,17 @@ from idp.authn.levels import ACR_PASSWORD, ACR_TWO_FACTOR
 from idp.authn.models import TotpFactor
 from idp.database import utcnow
 from idp.extensions import db
-from tests.authn.helpers import age_session, code_at, enrol_totp, login_of, post_code, sign_in_with_code
+from tests.authn.helpers import (
+    age_session,
+    code_at,
+    enrol_totp,
+    login_of,
+    post_code,
+    post_code_at_once,
+    sign_in_with_code,
+)
 from tests.builders import DEFAULT_PASSWORD
-from tests.web_helpers import csrf_token, post_form, sign_in
+from tests.web_helpers import post_form, sign_in
 
 SECOND_FACTOR = "/sign-in/second-factor"
 
@@ -119,18 +125,7 @@ def test_one_code_sent_twenty_times_at_once_is_accepted_once(app: Flask, user: U
     secret = enrol_totp(user)
     browser = app.test_client()
     sign_in(browser, user.email or "")
-    token = csrf_token(browser, SECOND_FACTOR)
-    cookie = browser.get_cookie(app.config["SESSION_COOKIE_NAME"])
-    code, start = code_at(secret), threading.Barrier(20)
-
-    def submit(_: int) -> int:
-        twin = app.test_client()
-        twin.set_cookie(cookie.key, cookie.value)
-        start.wait()
-        return twin.post(SECOND_FACTOR, data={"code": code, "csrf_token": token}).status_code
-
-    with ThreadPoolExecutor(max_workers=20) as pool:
-        statuses = list(pool.map(submit, range(20)))
+    statuses = post_code_at_once(app, browser, SECOND_FACTOR, code_at(secret))
     assert statuses.count(302) == 1 and statuses.count(400) == 19
     assert db.session.scalar(select(func.count()).select_from(LoginSession)) == 1
 
