@@ -23,20 +23,27 @@ NAMES = {contacts.EMAIL: "email address", contacts.PHONE: "mobile number"}
 
 
 def start_change(user: User, channel: str, value: str) -> ContactVerification:
-    """Send a code to the new ``channel`` contact; nothing on the account changes yet."""
+    """Send a code to the new ``channel`` contact; nothing on the account changes yet.
+
+    No account enumeration (as at registration): when the contact belongs to another account, its owner is
+    sent a notice instead of a code, and the pending change gets a code no one was told, so the pages that
+    follow (confirm, wrong code, too many tries) are the same as for a free contact."""
     new = contacts.normalise_email(value) if channel == contacts.EMAIL else contacts.normalise_uk_mobile(value)
     if new == getattr(user, channel):
         raise InvalidContact(f"This is already your {NAMES[channel]}", field="contact")
-    if _in_use(channel, new):
-        raise AccountExists(f"Another account uses this {NAMES[channel]}", field="contact")
+    taken = _in_use(channel, new)
     _spend_pending(user)
     code = f"{secrets.randbelow(10**6):06d}"
     row = ContactVerification(id=new_id(), user_id=user.id, channel=channel, contact=new)
-    row.code_digest = registration._digest(row.id, code)
+    # A 6-digit answer can never match a 256-bit secret that was never sent.
+    row.code_digest = registration._digest(row.id, secrets.token_urlsafe(32) if taken else code)
     row.expires_at = utcnow() + registration.CODE_LIFETIME
     db.session.add(row)
     db.session.commit()
-    _send_code(channel, new, code)
+    if taken:
+        _tell_owner(channel, new)
+    else:
+        _send_code(channel, new, code)
     return row
 
 
@@ -67,6 +74,19 @@ def _send_code(channel: str, contact: str, code: str) -> None:
             contact,
             f"{code} is your {service} code to confirm your new mobile number. It expires in {minutes} minutes.",
         )
+
+
+def _tell_owner(channel: str, contact: str) -> None:
+    """The owner of a contact someone tried to move onto another account hears of it; their account keeps it."""
+    service = current_app.config["SERVICE_NAME"]
+    text = (
+        f"Someone asked to use this {NAMES[channel]} on another {service} account. Nothing has changed: "
+        f"it is still on your account. If you know nothing about this, you can ignore this message."
+    )
+    if channel == contacts.EMAIL:
+        send(contact, f"Someone tried to use your {NAMES[channel]}", text)
+    else:
+        send_text(contact, text)
 
 
 def pending_change(user: User) -> ContactVerification | None:

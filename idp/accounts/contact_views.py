@@ -40,7 +40,7 @@ def change() -> Any:
     if form.validate_on_submit():
         try:
             contact_change.start_change(guarded_user(), form.channel.data or "", form.contact.data or "")
-        except (InvalidContact, AccountExists) as error:
+        except InvalidContact as error:
             form.add_error(error.message, "contact")
         else:
             return redirect(url_for("account_contact.confirm"))

@@ -3,6 +3,7 @@ replaces the old one, the old contact is told, and the pages need a fresh strong
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -12,7 +13,7 @@ from idp.accounts.models import User
 from idp.extensions import db
 from tests.authn.helpers import age_session
 from tests.builders import create_user
-from tests.web_helpers import body, csrf_token, latest_code, latest_message, messages, post_form, recipient
+from tests.web_helpers import body, csrf_token, latest_code, latest_message, post_form
 
 NEW_EMAIL = "new-address@example.org"
 
@@ -62,11 +63,36 @@ def test_a_new_mobile_number_is_confirmed_by_text(signed_in: FlaskClient, user: 
     assert _fresh(user).phone == "+447700900982"
 
 
-def test_an_address_another_account_uses_is_refused(signed_in: FlaskClient, user: User, outbox: Path) -> None:
+def test_an_address_another_account_uses_gets_the_same_answer_as_a_free_one(signed_in: FlaskClient, user: User) -> None:
+    """No account enumeration, as at registration: the change goes on to the same "enter the code" page."""
     create_user(email=NEW_EMAIL)
     response = _ask_for(signed_in, "email", NEW_EMAIL)
-    assert response.status_code == 400  # type: ignore[attr-defined]
-    assert not [message for message in messages(outbox) if recipient(message) == NEW_EMAIL]
+    assert response.status_code == 302 and response.headers["Location"] == "/account/contact/confirm"  # type: ignore[attr-defined]
+    page = signed_in.get("/account/contact/confirm")
+    assert page.status_code == 200 and NEW_EMAIL in page.get_data(as_text=True)
+
+
+def test_the_owner_of_a_taken_address_gets_a_notice_and_no_code(
+    signed_in: FlaskClient, user: User, outbox: Path
+) -> None:
+    create_user(email=NEW_EMAIL)
+    _ask_for(signed_in, "email", NEW_EMAIL)
+    notice = body(latest_message(outbox, NEW_EMAIL))
+    assert "Someone asked to use this email address on another" in notice
+    assert not re.search(r"\b\d{6}\b", notice)
+
+
+def test_no_code_moves_a_taken_address_and_wrong_codes_get_the_usual_answers(
+    signed_in: FlaskClient, user: User
+) -> None:
+    create_user(email=NEW_EMAIL)
+    _ask_for(signed_in, "email", NEW_EMAIL)
+    for _ in range(5):
+        wrong = post_form(signed_in, "/account/contact/confirm", {"code": "123456"})
+        assert wrong.status_code == 400 and "not correct" in wrong.get_data(as_text=True)
+    spent = post_form(signed_in, "/account/contact/confirm", {"code": "123456"})
+    assert "too many times" in spent.get_data(as_text=True)
+    assert _fresh(user).email == "citizen@example.org"
 
 
 def test_the_contact_page_asks_a_stale_session_to_sign_in_again(signed_in: FlaskClient, user: User) -> None:
