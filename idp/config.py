@@ -107,6 +107,12 @@ class Config:
 
     SERVICE_NAME = "Logbook"
     COUNCIL_NAME = _env("LOGBOOK_COUNCIL_NAME", "Your council")
+    # Who people write to about their information (UK GDPR articles 13-15) and about accessibility problems
+    # (the accessibility regulations 2018), named on /privacy and /accessibility. The defaults are placeholders
+    # for development.
+    DATA_PROTECTION_EMAIL = _env("LOGBOOK_DATA_PROTECTION_EMAIL", "data.protection@council.example")
+    ACCESSIBILITY_EMAIL = _env("LOGBOOK_ACCESSIBILITY_EMAIL", "accessibility@council.example")
+    COUNCIL_POSTAL_ADDRESS = _env("LOGBOOK_COUNCIL_POSTAL_ADDRESS", "Council Offices, 1 High Street, Anytown, AN1 1AA")
 
     def validate(self) -> None:
         """Raise ConfigurationError when the settings are unsafe for this environment."""

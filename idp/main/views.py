@@ -20,12 +20,18 @@ def start() -> str:
 
 @bp.get("/privacy")
 def privacy() -> str:
-    return render_template("main/privacy.html")
+    return render_template("main/privacy.html", **_contact("DATA_PROTECTION_EMAIL"))
 
 
 @bp.get("/accessibility")
 def accessibility() -> str:
-    return render_template("main/accessibility.html")
+    return render_template("main/accessibility.html", **_contact("ACCESSIBILITY_EMAIL"))
+
+
+def _contact(email_setting: str) -> dict[str, str]:
+    """Whom the page tells people to write to, from the configuration (idp/config.py)."""
+    config = current_app.config
+    return {"contact_email": config[email_setting] or "", "postal_address": config["COUNCIL_POSTAL_ADDRESS"] or ""}
 
 
 @bp.get("/cookies")

@@ -94,3 +94,15 @@ def test_the_cookies_page_names_the_session_cookie_and_its_lifetimes_from_config
     idle = int(app.config["SESSION_IDLE_TIMEOUT"].total_seconds() // 60)
     hours = int(app.config["SESSION_ABSOLUTE_TIMEOUT"].total_seconds() // 3600)
     assert f"{hours} hours; you are signed out after {idle} minutes without activity" in page
+
+
+@pytest.mark.parametrize(
+    ("path", "setting"), [("/privacy", "DATA_PROTECTION_EMAIL"), ("/accessibility", "ACCESSIBILITY_EMAIL")]
+)
+def test_the_privacy_and_accessibility_pages_name_the_configured_contact(app: Flask, path: str, setting: str) -> None:
+    """UK GDPR article 13(1)(b): the data protection officer's contact details; the accessibility
+    regulations 2018: how to contact the body about problems. Both come from the configuration."""
+    app.config.update({setting: "help@northshire.example", "COUNCIL_POSTAL_ADDRESS": "County Hall, Northtown, NT1 1AA"})
+    page = squeezed(app.test_client().get(path).get_data(as_text=True))
+    assert '<a class="govuk-link" href="mailto:help@northshire.example">help@northshire.example</a>' in page
+    assert "County Hall, Northtown, NT1 1AA" in page
