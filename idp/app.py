@@ -104,6 +104,7 @@ def blueprints() -> list[tuple[Blueprint, guards.Guard]]:
     from idp.officers import client_admin_views as officer_client_admin_views
     from idp.officers import consent_views as officer_consent_views
     from idp.officers import role_admin_views as officer_role_admin_views
+    from idp.officers import sessions_views as officer_sessions_views
     from idp.officers import views as officer_views
     from idp.ops import views as ops_views
     from vault import api as vault_api
@@ -124,6 +125,7 @@ def blueprints() -> list[tuple[Blueprint, guards.Guard]]:
         (consent_api.bp, guards.bearer_token),
         (officer_views.bp, guards.requires_role("officer")),
         (officer_consent_views.bp, guards.requires_role("officer")),
+        (officer_sessions_views.bp, guards.requires_role("officer")),
         (officer_client_admin_views.bp, guards.requires_role("client_admin")),
         (officer_audit_views.bp, guards.requires_role("auditor")),
         (officer_role_admin_views.bp, guards.requires_role("role_admin")),

@@ -16,6 +16,7 @@ ACTIONS = {
     "assisted.code_refused": "Entered a help code that was not right",
     "assisted.ended": "Stopped helping you",
     "grant.revoked": "Stopped an organisation seeing your information, with you",
+    "sessions.ended": "Signed you out of Logbook on every device",
     "role.granted": "Gave this account a staff role",
     "role.revoked": "Took a staff role away from this account",
     "staff.looked_up": "Looked up this account to manage staff roles",

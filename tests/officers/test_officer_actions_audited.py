@@ -19,7 +19,7 @@ from tests.builders import create_client, create_user
 from tests.officers.helpers import signed_in_as
 from tests.web_helpers import post_form, sign_in
 
-STAFF_BLUEPRINTS = ("officers", "client_admin", "auditor", "role_admin")
+STAFF_BLUEPRINTS = ("officers", "officers_sessions", "client_admin", "auditor", "role_admin")
 # Every endpoint of a staff console that accepts a form, with the action it audits and the test that shows it.
 AUDITED_ENDPOINTS = {
     "officers.search_details": ("citizen.searched", "test_an_officers_day_is_audited_action_by_action"),
@@ -30,6 +30,7 @@ AUDITED_ENDPOINTS = {
     "officers.start_assist": ("assisted.started", "test_an_officers_day_is_audited_action_by_action"),
     "officers.end_assist": ("assisted.ended", "test_an_officers_day_is_audited_action_by_action"),
     "officers.revoke": ("grant.revoked", "test_an_officers_day_is_audited_action_by_action"),
+    "officers_sessions.sign_out": ("sessions.ended", "test_it_is_audited_with_the_officer_as_actor_..."),
     "client_admin.new_organisation": ("organisation.created", "test_every_administrator_action_is_audited..."),
     "client_admin.new_client": ("client.created", "test_every_administrator_action_is_audited..."),
     "client_admin.edit_client": ("client.updated", "test_every_administrator_action_is_audited..."),
