@@ -22,10 +22,14 @@ from vault.services import Provenance
 
 bp = Blueprint("vault_api", __name__, url_prefix="/api/v1/vault")
 csrf.exempt(bp)  # bearer tokens, never cookies: there is no cross-site request to forge
-# The catalogue (nine JSON schemas, each checked) takes ~150 ms of CPU to load: when a worker builds the app,
-# not in its first API call, which would keep every other connection of that worker waiting.
-bp.record_once(lambda state: catalogue.modules())
 REALM = "logbook-vault"
+
+
+@bp.record_once
+def _load_catalogue(state: Any) -> None:
+    """The catalogue (nine JSON schemas, each checked) takes ~150 ms of CPU to load: load it when a worker builds
+    the app, not in its first API call, which would keep every other connection of that worker waiting."""
+    catalogue.modules()
 
 
 class BearerError(Exception):
