@@ -24,7 +24,7 @@ INTERVAL = 0.2
 SAFETY_NET_PAGES = 10_000  # ~40 MB of 4 KiB pages; the thread keeps the log far below it
 
 logger = logging.getLogger(__name__)
-_started: dict[str, int] = {}  # database file -> the process that started its thread (a fork starts its own)
+_threads: dict[str, threading.Thread] = {}  # database file -> this process's thread (a forked child's are not alive)
 _guard = threading.Lock()
 
 
@@ -46,14 +46,19 @@ def database_file(dbapi_connection: sqlite3.Connection) -> str:
 
 def ensure_checkpointer(path: str) -> None:
     """Start this process's checkpoint thread for ``path`` unless it runs already."""
-    pid = os.getpid()
-    if not path or _started.get(path) == pid:
+    if not path or _running(path):
         return
     with _guard:
-        if _started.get(path) == pid:
-            return
-        _started[path] = pid
-        threading.Thread(target=_checkpoint_forever, args=(path,), name="sqlite-checkpoints", daemon=True).start()
+        if not _running(path):
+            _threads[path] = thread = threading.Thread(
+                target=_checkpoint_forever, args=(path,), name="sqlite-checkpoints", daemon=True
+            )
+            thread.start()
+
+
+def _running(path: str) -> bool:
+    thread = _threads.get(path)
+    return thread is not None and thread.is_alive()
 
 
 def _checkpoint_forever(path: str) -> None:
@@ -64,7 +69,7 @@ def _checkpoint_forever(path: str) -> None:
         logger.warning("sqlite checkpoints: cannot open %s; commits checkpoint it themselves", path)
         return
     with closing(connection):
-        while True:
+        while os.path.exists(path):  # a file removed (a temporary copy, a test's database) needs no more
             time.sleep(INTERVAL)
             try:
                 connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()

@@ -32,6 +32,18 @@ def test_the_thread_copies_committed_pages_into_the_database_file_with_no_commit
     writer.close()
 
 
+def test_the_thread_ends_once_its_database_file_is_gone(tmp_path):
+    """A temporary copy (the backup's row count opens one) must not keep a thread and an open file for good."""
+    path = tmp_path / "copy.sqlite"
+    sqlite3.connect(path).close()
+    sqlite_checkpoints.ensure_checkpointer(str(path))
+    thread = sqlite_checkpoints._threads[str(path)]
+    assert thread.is_alive()
+    path.unlink()
+    thread.join(10)
+    assert not thread.is_alive()
+
+
 @pytest.mark.skipif(POSTGRES_URL.startswith("postgresql"), reason="SQLite only")
 def test_app_connections_checkpoint_only_as_a_safety_net(app):
     assert db.session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == sqlite_checkpoints.SAFETY_NET_PAGES
