@@ -1,7 +1,7 @@
 """The full authorization-code flow with PKCE for a signed-in citizen: authorize (a 302 with a code),
 token (code + verifier, client_secret_basic), userinfo (bearer) — one flow = three requests.
 
-    .venv/bin/python -m bench.code_flow [--duration 10 --concurrency 16 --workers 3 --threads 1]
+    .venv/bin/python -m bench.code_flow [--duration 10 --concurrency 16 --workers 3 --threads 1] [--client aiohttp]
 
 The relying party is one of the council's own services (first-party: no consent page for sign-in), so
 the flow is the steady state of single sign-on; the citizen's browser session is made once through
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from bench.code_flow_client import make_lean_flow
 from bench.harness import LogbookServer, Profiler, common_arguments, cpu_seconds, discovery, report, run
 from bench.loadgen import run_flows
 from bench.workloads import basic_auth
@@ -110,11 +111,21 @@ def _own_cpu_seconds() -> float:
 
 
 def main() -> None:
-    args = common_arguments(__doc__ or NAME).parse_args()
+    parser = common_arguments(__doc__ or NAME)
+    parser.add_argument(
+        "--client",
+        choices=["lean", "aiohttp"],
+        default="lean",
+        help="the relying party and browser: plain asyncio streams (bench.code_flow_client) or aiohttp",
+    )
+    args = parser.parse_args()
     with LogbookServer(workers=args.workers, threads=args.threads) as server:
         seed = server.seed(seed_citizen_and_service)
         server.start()
-        flow = make_flow(server.url, seed)
+        if args.client == "lean":
+            flow = make_lean_flow(discovery(server.url), seed, REDIRECT_URI, SCOPE)
+        else:
+            flow = make_flow(server.url, seed)
         first = run(run_flows(NAME, flow, duration=1, concurrency=1, warmup=0))
         if first.errors or not first.latencies:
             raise SystemExit(f"{NAME}: the flow fails; see {server.folder / 'server.log'}\n{server.log_tail()}")
@@ -130,6 +141,7 @@ def main() -> None:
         if profiler is not None:
             summary["profile"] = str(profiler.summarise(profiler.wait()))
         summary["server"] = server.describe()
+        summary["client"] = args.client
         report(summary, args.json)
 
 

@@ -57,7 +57,8 @@ def count_prepared(counter: Counter) -> None:
     execute = Prepared.execute
 
     def counted(self: Prepared, params: Any = None) -> list[Any]:
-        counter.on_execute(None, None, "[prepared] " + str(self.statement.compile()) if counter.show else "")
+        shown = str(self.statement.compile(column_keys=self.column_keys)) if counter.show else ""
+        counter.on_execute(None, None, "[prepared] " + shown)
         return execute(self, params)
 
     Prepared.execute = counted  # type: ignore[method-assign]

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, g, request, session
 from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import joinedload
 
 from idp.accounts.models import LoginSession, User
 from idp.authn.levels import ACR_PASSWORD, acr_rank
@@ -88,7 +89,9 @@ def _load_session() -> LoginSession | None:
     token = session.get(SESSION_TOKEN_KEY)
     if not isinstance(token, str):
         return None
-    login = db.session.scalar(select(LoginSession).where(LoginSession.token_digest == _digest(token)))
+    # The account comes with it (one statement, not a second lazy load): every signed-in request needs both.
+    statement = select(LoginSession).options(joinedload(LoginSession.user))
+    login = db.session.scalar(statement.where(LoginSession.token_digest == _digest(token)))
     if login is None or not login.user.is_active:
         session.pop(SESSION_TOKEN_KEY, None)
         return None

@@ -305,7 +305,8 @@ def run_checks(request: AuthorizationRequest) -> Response | None:
         outcome = check(request)
         if outcome is not None:
             return outcome
-    session.pop(LOGIN_AFTER_KEY, None)
+    if LOGIN_AFTER_KEY in session:  # popping an absent key would still re-sign and re-send the cookie
+        session.pop(LOGIN_AFTER_KEY)
     return None
 
 

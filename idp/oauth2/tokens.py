@@ -23,8 +23,18 @@ from idp.database import utcnow
 from idp.extensions import db
 from idp.oauth2.access_tokens import issue_access_token
 from idp.oauth2.models import AuthorizationCode, RefreshToken, RevokedAccessToken, TokenFamily
+from idp.prepared import Prepared
 
 OFFLINE_ACCESS = "offline_access"
+# The two rows every code exchange writes, built once (idp.prepared): building the inserts cost more than
+# SQLite takes to run them.
+_NEW_FAMILY = Prepared(
+    insert(TokenFamily.__table__),
+    column_keys="id client_id user_id scope auth_time acr amr sid grant_id claims_request created_at".split(),
+)
+_NEW_REFRESH_TOKEN = Prepared(
+    insert(RefreshToken.__table__), column_keys="token_digest family_id client_id created_at expires_at".split()
+)
 
 
 def token_digest(value: str) -> str:
@@ -131,7 +141,7 @@ def issue_for_code(client: Client, code: AuthorizationCode) -> dict[str, Any]:
         code.grant_id,
         code.claims or None,
     )
-    db.session.execute(insert(TokenFamily.__table__).values(client_id=client.client_id, **family.__dict__))
+    _NEW_FAMILY.execute({**family.__dict__, "client_id": client.client_id, "created_at": utcnow()})
     return _issue(client, family, frozenset(code.scope.split()), nonce=code.nonce)
 
 
@@ -255,14 +265,15 @@ def _issue(client: Client, family: Family, scopes: frozenset[str], nonce: str | 
 def _new_refresh_token(client_id: str, family_id: str) -> str:
     value = secrets.token_urlsafe(32)
     lifetime = timedelta(seconds=current_app.config["REFRESH_TOKEN_LIFETIME"])
-    db.session.execute(
-        insert(RefreshToken.__table__).values(
-            token_digest=token_digest(value),
-            family_id=family_id,
-            client_id=client_id,
-            created_at=utcnow(),
-            expires_at=utcnow() + lifetime,
-        )
+    now = utcnow()
+    _NEW_REFRESH_TOKEN.execute(
+        {
+            "token_digest": token_digest(value),
+            "family_id": family_id,
+            "client_id": client_id,
+            "created_at": now,
+            "expires_at": now + lifetime,
+        }
     )
     return value
 
