@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from wtforms import BooleanField, RadioField, SelectMultipleField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from consent.labels import duration_label
 from consent.services import DURATION_CHOICES
-from idp.forms import Form
+from idp.forms import Form, choices
 
 
 class CheckboxesField(SelectMultipleField):
@@ -17,7 +18,7 @@ class CheckboxesField(SelectMultipleField):
 
     def pre_validate(self, form: object) -> None:
         # An empty selection is a valid answer here; unknown values are still refused.
-        values = {str(value) for value, _ in self.choices or ()}  # type: ignore[union-attr]
+        values = {str(choice.value) for choice in self.iter_choices()}
         if any(item not in values for item in self.data or ()):
             raise ValidationError("Choose from the list.")
 
@@ -30,8 +31,8 @@ class NarrowForm(Form):
     keep = CheckboxesField("What they can still do", choices=[])
 
 
-def duration_choices(maximum: int = 365) -> list[tuple[str, str]]:
-    return [(str(days), duration_label(days)) for days in DURATION_CHOICES if days <= maximum]
+def duration_choices(maximum: int = 365) -> list[SelectChoice]:
+    return choices((str(days), duration_label(days)) for days in DURATION_CHOICES if days <= maximum)
 
 
 class ExtendForm(Form):
@@ -44,7 +45,7 @@ class StepUpForm(Form):
 
     required = RadioField(
         "Check it is you each time they look?",
-        choices=[("yes", "Yes"), ("no", "No")],
+        choices=choices([("yes", "Yes"), ("no", "No")]),
         validators=[InputRequired("Choose whether to ask for a second factor each time")],
     )
 
@@ -53,6 +54,6 @@ class ApproveForm(Form):
     modules = CheckboxesField("What you will share", choices=[])
     decision = RadioField(
         "Do you want to share this information?",
-        choices=[("approve", "Yes, share it"), ("decline", "No, do not share it")],
+        choices=choices([("approve", "Yes, share it"), ("decline", "No, do not share it")]),
         validators=[InputRequired("Choose whether to share this information")],
     )

@@ -10,7 +10,7 @@ from consent import access_requests, dashboard, labels, services
 from consent import scopes as vault_scopes
 from consent.forms import ApproveForm, ConfirmForm, ExtendForm, NarrowForm, StepUpForm
 from idp.errors import DomainError
-from idp.forms import refuse_oversized_forms
+from idp.forms import choices, refuse_oversized_forms
 from idp.guards import guarded_user
 
 bp = Blueprint("consent", __name__, url_prefix="/sharing")
@@ -45,7 +45,7 @@ def dashboard_page() -> str:
 
 def _grant_forms(grant: Any) -> tuple[NarrowForm, ExtendForm]:
     narrow = NarrowForm(prefix="narrow")
-    narrow.keep.choices = [(scope, labels.scope_label(scope)) for scope in sorted(grant.granted)]
+    narrow.keep.choices = choices((scope, labels.scope_label(scope)) for scope in sorted(grant.granted))
     if request.method == "GET":
         narrow.keep.data = sorted(grant.granted)
     return narrow, ExtendForm(prefix="extend")
@@ -167,7 +167,7 @@ def access_request(request_id: str) -> Any:
     user = guarded_user()
     found = access_requests.request_for_user(user, request_id)
     form = ApproveForm()
-    form.modules.choices = [(scope, labels.scope_label(scope)) for scope in _requested_scopes(found)]
+    form.modules.choices = choices((scope, labels.scope_label(scope)) for scope in _requested_scopes(found))
     if request.method == "GET":
         form.modules.data = _requested_scopes(found)
     if found.status == "pending" and form.validate_on_submit():

@@ -15,11 +15,13 @@ renders the fields with their inline errors.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Blueprint, render_template, request
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import RequestEntityTooLarge
+from wtforms.fields.choices import SelectChoice
 
 OVERSIZE_MESSAGE = (
     "What you entered is too long. Passwords can be up to 256 characters and names up to 100. "
@@ -28,6 +30,12 @@ OVERSIZE_MESSAGE = (
 
 
 SUBMIT_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
+    """(value, label) pairs as the options WTForms 3.3 expects (tuples are deprecated there, removed in 3.4).
+    Templates read options with ``field.iter_choices()`` (``.value``, ``.label``), whatever their shape."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class Form(FlaskForm):

@@ -14,7 +14,7 @@ from idp.accounts import contact_change, contacts
 from idp.accounts.errors import AccountExists, CodeRejected, InvalidContact
 from idp.accounts.views import page
 from idp.authn.step_up import require_fresh_strong_auth
-from idp.forms import Form, refuse_oversized_forms
+from idp.forms import Form, choices, refuse_oversized_forms
 from idp.guards import guarded_user
 
 bp = Blueprint("account_contact", __name__, url_prefix="/account/contact")
@@ -23,7 +23,7 @@ refuse_oversized_forms(bp)
 
 class ChangeContactForm(Form):
     channel = RadioField(
-        choices=[(contacts.EMAIL, "Email address"), (contacts.PHONE, "Mobile number")],
+        choices=choices([(contacts.EMAIL, "Email address"), (contacts.PHONE, "Mobile number")]),
         validators=[InputRequired("Select what you want to change")],
     )
     contact = StringField(validators=[InputRequired("Enter the new email address or mobile number"), Length(max=254)])

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 
 from consent import services as consent
 from consent.scopes import requested_days
+from idp.forms import choices
 from idp.oauth2.authorize import AuthorizationRequest
 from idp.oauth2.forms import ConsentForm
 
@@ -66,8 +67,8 @@ def _ask_again(request: AuthorizationRequest) -> Any:
 def _render(request: AuthorizationRequest, prompt: Any) -> Response:
     request_id = _remember(request, prompt)
     form = ConsentForm(request_id=request_id)
-    form.scopes.choices = [(scope, _label(scope)) for scope in sorted(prompt.missing) if scope != "openid"]
-    form.scopes.data = [value for value, _ in form.scopes.choices]
+    form.scopes.choices = choices((scope, _label(scope)) for scope in sorted(prompt.missing) if scope != "openid")
+    form.scopes.data = [choice.value for choice in form.scopes.iter_choices()]
     from idp.oauth2.claims_request import purposes
 
     claim_purposes = purposes(request.notes.get("claims_request"))  # IDA: shown beside the identity check

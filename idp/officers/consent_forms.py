@@ -6,7 +6,7 @@ from wtforms import BooleanField, RadioField
 from wtforms.validators import InputRequired
 
 from consent.forms import CheckboxesField, duration_choices
-from idp.forms import Form
+from idp.forms import Form, choices
 
 AGREED_LABEL = "The citizen has heard what will be shared, with whom and why, and agrees"
 
@@ -15,7 +15,7 @@ class AnswerRequestForm(Form):
     scopes = CheckboxesField("What the citizen will share", choices=[])
     decision = RadioField(
         "What is the citizen's answer?",
-        choices=[("approve", "Share it"), ("decline", "Do not share it")],
+        choices=choices([("approve", "Share it"), ("decline", "Do not share it")]),
         validators=[InputRequired("Choose the citizen's answer")],
     )
     agreed = BooleanField(AGREED_LABEL)

@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from wtforms.fields.choices import SelectChoice
 
 from consent import labels
 from consent.access_requests import request_for_user
 from idp.accounts.models import User
 from idp.errors import DomainError
 from idp.extensions import db
-from idp.forms import refuse_oversized_forms
+from idp.forms import choices, refuse_oversized_forms
 from idp.guards import guarded_user
 from idp.officers import assisted, assisted_consent
 from idp.officers.consent_forms import AnswerRequestForm, GiveGrantForm
@@ -47,8 +48,8 @@ def _show(form: Any, error: DomainError) -> None:
     form.add_error(error.message, "scopes" if field == "modules" else field if field in form else None)
 
 
-def _scope_choices(scopes: list[str]) -> list[tuple[str, str]]:
-    return [(scope, labels.scope_label(scope)) for scope in scopes]
+def _scope_choices(scopes: list[str]) -> list[SelectChoice]:
+    return choices((scope, labels.scope_label(scope)) for scope in scopes)
 
 
 @bp.route("/requests/<request_id>", methods=["GET", "POST"])

@@ -26,7 +26,7 @@ from idp.accounts.forms import NewPasswordForm
 from idp.accounts.passwords import MAX_PASSWORD_LENGTH
 from idp.authn.levels import AUTHENTICATION_LEVELS, IDENTITY_LEVELS
 from idp.errors import DomainError
-from idp.forms import Form
+from idp.forms import Form, choices
 from idp.officers.citizens import Details
 from idp.officers.identity import DOCUMENTS
 from idp.officers.models import ROLE_NAMES, ROLES
@@ -96,7 +96,9 @@ class ContactSearchForm(Form):
 class CreateAccountForm(DetailsForm):
     contact = _text("Enter the citizen's email address or mobile number", 254, "Email address or mobile number")
     delivery = RadioField(
-        choices=[("letter", "Print an activation letter"), ("message", "Send the code by email or text message")],
+        choices=choices(
+            [("letter", "Print an activation letter"), ("message", "Send the code by email or text message")]
+        ),
         validators=[InputRequired("Select how the citizen gets their activation code")],
     )
 
@@ -109,14 +111,14 @@ class CreateAccountForm(DetailsForm):
 
 class IdentityCheckForm(DetailsForm):
     documents = MultiCheckboxField(
-        choices=[(name, label) for name, (label, _, _) in DOCUMENTS.items()],
+        choices=choices((name, label) for name, (label, _, _) in DOCUMENTS.items()),
         validators=[InputRequired("Select the documents you have seen")],
     )
 
 
 class ReissueForm(Form):
     delivery = RadioField(
-        choices=[("letter", "Print a new letter"), ("message", "Send by email or text message")],
+        choices=choices([("letter", "Print a new letter"), ("message", "Send by email or text message")]),
         validators=[InputRequired("Select how the citizen gets their activation code")],
     )
 
@@ -139,7 +141,7 @@ class ActivateForm(NewPasswordForm):
 class OrganisationForm(Form):
     name = _text("Enter the organisation's name", 200, "Name")
     type = RadioField(
-        choices=[(value, ORGANISATION_TYPE_NAMES[value]) for value in ORGANISATION_TYPES],
+        choices=choices((value, ORGANISATION_TYPE_NAMES[value]) for value in ORGANISATION_TYPES),
         validators=[InputRequired("Select the type of organisation")],
     )
 
@@ -156,18 +158,22 @@ class ClientForm(Form):
     redirect_uris = TextAreaField(validators=[Optional(), Length(max=4000)])
     post_logout_redirect_uris = TextAreaField(validators=[Optional(), Length(max=4000)])
     scope = _text(None, 500, "Scopes")
-    allowed_modules = MultiCheckboxField(choices=[(name, name.capitalize()) for name in MODULE_NAMES])
+    allowed_modules = MultiCheckboxField(choices=choices((name, name.capitalize()) for name in MODULE_NAMES))
     auth_method = RadioField(
-        choices=[
-            ("client_secret_basic", "Client secret (HTTP Basic)"),
-            ("client_secret_post", "Client secret (in the form body)"),
-            ("private_key_jwt", "Signed assertion (private_key_jwt) with registered public keys"),
-        ],
+        choices=choices(
+            [
+                ("client_secret_basic", "Client secret (HTTP Basic)"),
+                ("client_secret_post", "Client secret (in the form body)"),
+                ("private_key_jwt", "Signed assertion (private_key_jwt) with registered public keys"),
+            ]
+        ),
         default="client_secret_basic",
     )
     jwks = TextAreaField(validators=[Optional(), Length(max=20000)])
-    min_acr = SelectField(choices=[("", "No minimum")] + [(lv.value, lv.name) for lv in AUTHENTICATION_LEVELS])
-    min_identity_level = SelectField(choices=[("", "No minimum")] + [(lv.value, lv.name) for lv in IDENTITY_LEVELS])
+    min_acr = SelectField(choices=choices([("", "No minimum")] + [(lv.value, lv.name) for lv in AUTHENTICATION_LEVELS]))
+    min_identity_level = SelectField(
+        choices=choices([("", "No minimum")] + [(lv.value, lv.name) for lv in IDENTITY_LEVELS])
+    )
     max_auth_age = IntegerField(
         validators=[Optional(), NumberRange(min=0, max=31_536_000, message="Maximum age must be 0 or more seconds")]
     )
@@ -237,4 +243,4 @@ class RotateForm(Form):
 class RolesForm(Form):
     """The staff roles an account should hold; unticking every box takes them all away."""
 
-    roles = MultiCheckboxField(choices=[(role, ROLE_NAMES[role]) for role in ROLES])
+    roles = MultiCheckboxField(choices=choices((role, ROLE_NAMES[role]) for role in ROLES))
