@@ -121,9 +121,11 @@ def _path_of(endpoint: str) -> str:
 
 
 def _form_body(environ: dict[str, Any], limit: int | None) -> bytes | None:
-    """The body of a form with a length within the limit, read; else None, and nothing read."""
+    """The body of a form with a Content-Length within the limit, read; else None, and nothing read. (A
+    server that sets ``wsgi.input_terminated``, as gunicorn and granian do, ends the stream at that length
+    too; a chunked body has no length and goes to Flask.)"""
     mimetype = parse_options_header(environ.get("CONTENT_TYPE", ""))[0].lower()
-    if mimetype != params.FORM_TYPE or environ.get("HTTP_TRANSFER_ENCODING") or environ.get("wsgi.input_terminated"):
+    if mimetype != params.FORM_TYPE or environ.get("HTTP_TRANSFER_ENCODING"):
         return None
     try:
         length = int(environ.get("CONTENT_LENGTH") or "")
