@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, Response, g, request, send_from_directory
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from idp import guards
+from idp import guards, session_budget
 from idp.config import PROJECT_ROOT, load_config
 from idp.errors import register_error_handlers
 from idp.extensions import csrf, db, limiter, migrate
@@ -46,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     register_error_handlers(app)
     _register_security_headers(app)
+    session_budget.install(app)  # registered last: it runs first, and its 400 still gets the headers
     _register_template_globals(app)
     from idp.cli import register_cli
 
