@@ -6,10 +6,12 @@ from typing import Any
 
 from flask import current_app, url_for
 
-from consent.scopes import AUTHORIZATION_DETAILS_TYPE
+from consent.scopes import ACTIONS, AUTHORIZATION_DETAILS_TYPE, vault_scope
 from idp.authn.levels import AUTHENTICATION_LEVELS
 from idp.oauth2.grants import AUTH_METHODS
 from idp.oauth2.id_tokens import IDENTITY_LEVEL_CLAIM, SCOPE_CLAIMS, VERIFIED_CLAIMS_SCOPE
+from idp.oauth2.tokens import OFFLINE_ACCESS
+from vault.catalogue import MODULE_NAMES
 
 SIGNING_ALGS = ["ES256", "RS256"]
 
@@ -33,7 +35,7 @@ def metadata() -> dict[str, Any]:
         "revocation_endpoint": _endpoint("oauth2.revoke"),
         "introspection_endpoint": _endpoint("oauth2.introspect"),
         "end_session_endpoint": _endpoint("oauth2.end_session"),
-        "scopes_supported": ["openid", *SCOPE_CLAIMS, VERIFIED_CLAIMS_SCOPE],
+        "scopes_supported": ["openid", *SCOPE_CLAIMS, VERIFIED_CLAIMS_SCOPE, OFFLINE_ACCESS, *_vault_scopes()],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
@@ -75,3 +77,8 @@ def identity_assurance() -> dict[str, Any]:
         "documents_methods_supported": [identity.METHOD],
         "claims_in_verified_claims_supported": ["given_name", "family_name", "birthdate", "address"],
     }
+
+
+def _vault_scopes() -> list[str]:
+    """Every ``vault:<module>:<action>`` a partner can ask for, so its developers need not guess module names."""
+    return [vault_scope(module, action) for module in MODULE_NAMES for action in ACTIONS]

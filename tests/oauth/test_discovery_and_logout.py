@@ -41,6 +41,12 @@ def test_discovery_document_names_issuer_and_endpoints(app: Flask, client: Flask
     assert meta["response_types_supported"] == ["code"]
 
 
+def test_discovery_lists_offline_access_and_every_vault_module_scope(client: FlaskClient) -> None:
+    scopes = client.get("/.well-known/openid-configuration").get_json()["scopes_supported"]
+    assert "offline_access" in scopes
+    assert {"vault:tenancy:read", "vault:tenancy:write", "vault:health:read", "vault:support:write"} <= set(scopes)
+
+
 def test_jwks_publishes_public_keys_with_kids(app: Flask, client: FlaskClient) -> None:
     keys = client.get("/jwks.json").get_json()["keys"]
     assert keys and all(key.get("kid") for key in keys)
