@@ -309,6 +309,7 @@ def metered(database_url: str, keys_dir: Path, outbox: Path) -> Iterator[Flask]:
         db.create_all()
         yield app
         db.session.remove()
+        db.engine.dispose()  # its own pool: give its connections back now, not when collected
 
 
 def counted(name: str, **labels: str) -> float:
