@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable
@@ -44,6 +45,7 @@ from idp import observability
 from idp.oauth2 import client_credentials, introspection, params
 from idp.oauth2.server import authorization_server
 
+log = logging.getLogger(__name__)
 Answer = tuple[int, dict[str, Any], list[tuple[str, str]]]
 Handler = tuple[str, Callable[[Any], bool], Callable[[Any, Any], dict[str, Any]]]
 
@@ -88,6 +90,7 @@ class MachineEndpoints:
             answer = _run(route, environ, body)
             return None if answer is None else self._respond(route[0], answer, started)
         except Exception:  # noqa: BLE001 - Flask answers it (and logs it) as it answers any other error
+            log.warning("the token endpoints' fast path failed; Flask answers the request", exc_info=True)
             return None
         finally:
             if context is not None:
