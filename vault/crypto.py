@@ -107,6 +107,23 @@ def decrypt_record(data_key: bytes, blob: bytes, user_id: str, module: str, reco
     return _open(data_key, blob, record_aad(user_id, module, record_id, version))
 
 
+HELD_FORM_AAD_LABEL = "logbook-vault-held-form-v1"
+
+
+def held_form_aad(user_id: str, login_session_id: str, path: str) -> bytes:
+    """A held form opens only for the citizen, sign-in session and page it was held for."""
+    return _aad(HELD_FORM_AAD_LABEL, user_id, login_session_id, path)
+
+
+def encrypt_held_form(data_key: bytes, plaintext: bytes, user_id: str, login_session_id: str, path: str) -> bytes:
+    return _seal(data_key, plaintext, held_form_aad(user_id, login_session_id, path))
+
+
+def decrypt_held_form(data_key: bytes, blob: bytes, user_id: str, login_session_id: str, path: str) -> bytes:
+    """The plaintext, or ``RecordIntegrityError`` if the blob was not held for this user, session and page."""
+    return _open(data_key, blob, held_form_aad(user_id, login_session_id, path))
+
+
 class ModuleOpener:
     """Opens many records of one citizen's module (a module read opens all of them): the AEAD object and
     the associated data's common prefix (label, user, module) are built once. The associated data is

@@ -13,6 +13,7 @@ from idp.errors import DomainError
 from idp.extensions import db
 from idp.oauth2.models import TokenFamily
 from idp.oauth2.tokens import revoke_families
+from vault import held_forms
 from vault.models import DataKey, Record, RecordVersion
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ def erase_vault(user_id: str) -> None:
     record_ids = select(Record.id).where(Record.user_id == user_id)
     db.session.execute(delete(RecordVersion).where(RecordVersion.record_id.in_(record_ids)))
     db.session.execute(delete(Record).where(Record.user_id == user_id))
+    held_forms.erase(user_id)
     db.session.commit()
     _flush_sqlite_journal()
 

@@ -58,3 +58,24 @@ class RecordVersion(db.Model):  # type: ignore[name-defined]
     client_id: Mapped[str | None] = mapped_column(String(100))  # the attesting client
     attester_name: Mapped[str | None] = mapped_column(String(200))  # its organisation, as shown to the citizen
     asserted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class HeldForm(db.Model):  # type: ignore[name-defined]
+    """What a citizen typed into a sensitive module's form when the POST found their step-up lapsed, kept
+    for a few minutes so the page can show it again after the step-up (``vault.held_forms``). Sealed under
+    the citizen's data key like a record; it goes with the sign-in session (foreign-key cascade), with the
+    account, on erasure, when taken, and when expired (``logbook oauth2 purge``)."""
+
+    __tablename__ = "vault_held_forms"
+    __table_args__ = (
+        Index("ix_vault_held_forms_session_path", "login_session_id", "path"),
+        Index("ix_vault_held_forms_user_id", "user_id"),
+        Index("ix_vault_held_forms_expires_at", "expires_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    login_session_id: Mapped[str] = mapped_column(ForeignKey("login_sessions.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(String(200))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -8,12 +8,13 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 
 from idp.accounts import throttle
+from idp.accounts.sessions import current_session
 from idp.authn import step_up as authn_step_up
 from idp.authn.levels import acr_rank
 from idp.database import utcnow
 from idp.forms import Form, refuse_oversized_forms
 from idp.guards import guarded_user
-from vault import catalogue, display, erasure, export, services
+from vault import catalogue, display, erasure, export, held_forms, services
 from vault.forms import ConfirmDeleteRecordForm, DeleteAccountForm, RecordForm
 from vault.services import Provenance
 
@@ -42,7 +43,36 @@ def sensitive_modules_need_step_up() -> Any:
         flash("You need to confirm it is you before you can see that information.", "info")
         return redirect(url_for("vault.home"))
     strictest = max(policies, key=lambda policy: (acr_rank(policy.acr), -policy.max_age))
-    return authn_step_up.own_data_redirect(strictest.acr, min(policy.max_age for policy in policies))
+    answer = authn_step_up.own_data_redirect(strictest.acr, min(policy.max_age for policy in policies))
+    if answer is not None:
+        _hold_what_was_typed()
+    return answer
+
+
+# Record forms whose POST can find the step-up lapsed: what the citizen typed is held across the step-up.
+FORM_ENDPOINTS = {"vault.add_record", "vault.change_record"}
+
+
+def _hold_what_was_typed() -> None:
+    """The step-up lapsed while the citizen typed (the GET asked for it first): keep the form, sealed
+    server-side, for the page to show again afterwards. CSRF has already been checked (CSRFProtect)."""
+    login = current_session()
+    if request.method != "POST" or request.endpoint not in FORM_ENDPOINTS or login is None:
+        return
+    fields = {name: value for name, value in request.form.items() if name != "csrf_token"}
+    held_forms.hold(login.user_id, login.id, request.path, fields)
+
+
+def _take_held(form: RecordForm) -> bool:
+    """On the GET after a step-up, fill ``form`` with what was held for this page (once). True if so."""
+    login = current_session()
+    if request.method != "GET" or login is None:
+        return False
+    held = held_forms.take(login.user_id, login.id, request.path)
+    if held is None:
+        return False
+    form.typed = held
+    return True
 
 
 def _page(template: str, form: Form, **context: Any) -> tuple[str, int]:
@@ -66,11 +96,12 @@ def module_page(module: str) -> str:
 def add_record(module: str, kind: str) -> Any:
     spec = catalogue.get(module)
     form = RecordForm(module, spec.kind(kind))
+    held = _take_held(form)
     if form.validate_on_submit():
         record = services.create_record(guarded_user().id, module, form.record, Provenance.citizen())
         flash(f"{form.kind.title} added", "success")
         return redirect(url_for("vault.record_page", module=module, record_id=record.id))
-    return _page("vault/record_form.html", form, module=spec, record=None)
+    return _page("vault/record_form.html", form, module=spec, record=None, held=held)
 
 
 @bp.get("/<module>/<record_id>")
@@ -88,12 +119,13 @@ def change_record(module: str, record_id: str) -> Any:
     spec = catalogue.get(module)
     record = services.get_record(guarded_user().id, module, record_id)
     form = RecordForm(module, spec.kind(record.kind), stored=record.data)
+    held = _take_held(form)
     if form.validate_on_submit():
         seen = form.seen_version(record.version)
         services.update_record(guarded_user().id, module, record_id, form.record, Provenance.citizen(), seen)
         flash(f"{form.kind.title} updated", "success")
         return redirect(url_for("vault.record_page", module=module, record_id=record_id))
-    return _page("vault/record_form.html", form, module=spec, record=record)
+    return _page("vault/record_form.html", form, module=spec, record=record, held=held)
 
 
 @bp.route("/<module>/<record_id>/delete", methods=["GET", "POST"])
