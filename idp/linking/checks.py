@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 def service_linked(request: AuthorizationRequest) -> Response | None:
     """A service that requires linking sees the citizen only once they have proved its fact; a linked
     citizen's link is marked used. prompt=none cannot show the page: interaction_required."""
-    assert request.login is not None
+    if request.login is None:  # runs after signed_in; never rely on an assert (python -O strips them)
+        from idp.oauth2.authorize import signed_in
+
+        return signed_in(request)
     if required_fact(request.client) is None:
         return None
     link = link_for(request.login.user_id, request.client.client_id)

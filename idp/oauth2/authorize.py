@@ -66,8 +66,9 @@ class AuthorizationRequest:
         if "live_grant" not in self.notes:
             from consent.services import live_grant_summary
 
-            assert self.login is not None  # asked only once the signed_in check has passed
-            self.notes["live_grant"] = live_grant_summary(self.login.user_id, self.client.client_id)
+            # Asked only once the signed_in check has passed; no one signed in has no grant.
+            login = self.login
+            self.notes["live_grant"] = live_grant_summary(login.user_id, self.client.client_id) if login else None
         return self.notes["live_grant"]
 
     @property
@@ -212,7 +213,8 @@ def _effective_max_age(request: AuthorizationRequest) -> int | None:
 def fresh_enough(request: AuthorizationRequest) -> Response | None:
     """prompt=login (and max_age=0) demand a new sign-in; max_age an authentication no older than asked."""
     login = request.login
-    assert login is not None
+    if login is None:  # runs after signed_in; never rely on an assert (python -O strips them)
+        return signed_in(request)
     auth_time = int(login.auth_time.timestamp())
     max_age = _effective_max_age(request)
     wants_new_login = "login" in request.prompts or max_age == 0
@@ -244,7 +246,8 @@ def required_acr(request: AuthorizationRequest) -> str | None:
 def strong_enough(request: AuthorizationRequest) -> Response | None:
     """DESIGN.md step-up: a session below the requested or required acr is raised first."""
     login = request.login
-    assert login is not None
+    if login is None:  # runs after signed_in; never rely on an assert (python -O strips them)
+        return signed_in(request)
     target = required_acr(request)
     if meets(login.acr, target):
         return None

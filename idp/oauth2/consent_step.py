@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 from consent import services as consent
 from consent.scopes import requested_days
 from idp.forms import choices
-from idp.oauth2.authorize import AuthorizationRequest
+from idp.oauth2.authorize import AuthorizationRequest, signed_in
 from idp.oauth2.forms import ConsentForm
 
 PENDING_KEY = "oauth2_pending_consent"
@@ -34,7 +34,8 @@ class ConsentRequestGone(Exception):
 def check(request: AuthorizationRequest) -> Response | None:
     from authlib.oidc.core.errors import ConsentRequiredError
 
-    assert request.login is not None
+    if request.login is None:  # runs after signed_in; never rely on an assert (python -O strips them)
+        return signed_in(request)
     user = request.login.user
     details = request.authorization_details
     prompt = consent.missing_consent(user, request.client, request.scopes, details, grant=request.live_grant())

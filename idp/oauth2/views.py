@@ -31,7 +31,7 @@ from idp.accounts.sessions import current_session, end_current_session
 from idp.extensions import csrf
 from idp.oauth2 import client_credentials, consent_step, discovery, introspection, params
 from idp.oauth2.access_tokens import InvalidAccessToken, keyring, verify_access_token
-from idp.oauth2.authorize import AuthorizationRequest, run_checks
+from idp.oauth2.authorize import AuthorizationRequest, run_checks, signed_in
 from idp.oauth2.codes import CodeContext
 from idp.oauth2.forms import ConsentForm, LogoutForm
 from idp.oauth2.grants import AuthorizedUser
@@ -122,7 +122,8 @@ def _issue_code(server: Any, grant: Any, authorization: AuthorizationRequest) ->
     from consent import services as consent
 
     login = authorization.login
-    assert login is not None  # the signed_in check ran first
+    if login is None:  # the signed_in check ran first; never a code without a session, even under python -O
+        return _sign_in_first(authorization)
     user = login.user
     live = authorization.live_grant()
     allowed = consent.effective_scopes(user, authorization.client, authorization.scopes, grant=live)
@@ -138,6 +139,14 @@ def _issue_code(server: Any, grant: Any, authorization: AuthorizationRequest) ->
         scope=" ".join(sorted(allowed & authorization.scopes)),
     )
     return server.create_authorization_response(grant=grant, grant_user=AuthorizedUser(user, context))
+
+
+def _sign_in_first(authorization: AuthorizationRequest) -> Any:
+    """What the authorization endpoint answers anyone not signed in: sign in, or login_required."""
+    try:
+        return signed_in(authorization)
+    except OAuth2Error as error:
+        return authorization_error(error)
 
 
 @consent_bp.post("/authorize/consent", endpoint="decide")
