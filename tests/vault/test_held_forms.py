@@ -146,7 +146,7 @@ def test_a_held_form_moved_to_another_citizens_session_does_not_open(
     services.create_record(someone.id, "health", GP, Provenance.citizen())
     their_browser = app.test_client()
     sign_in(their_browser, "someone@example.org")
-    theirs = db.session.scalar(select(LoginSession).where(LoginSession.user_id == someone.id))
+    theirs = db.session.scalars(select(LoginSession).where(LoginSession.user_id == someone.id)).one()
     row = held_rows()[0]
     row.user_id, row.login_session_id = someone.id, theirs.id
     db.session.commit()
