@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 69c49fd916be
+Revision ID: 7c1ca11ffddf
 Revises: 
-Create Date: 2026-11-23 14:18:55.084712
+Create Date: 2026-11-23 17:05:15.894990
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '69c49fd916be'
+revision = '7c1ca11ffddf'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -513,6 +513,22 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_service_records')),
     sa.UniqueConstraint('client_id', 'reference', name=op.f('uq_service_records_client_id'))
     )
+    op.create_table('vault_held_forms',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('login_session_id', sa.String(length=32), nullable=False),
+    sa.Column('user_id', sa.String(length=32), nullable=False),
+    sa.Column('path', sa.String(length=200), nullable=False),
+    sa.Column('ciphertext', sa.LargeBinary(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['login_session_id'], ['login_sessions.id'], name=op.f('fk_vault_held_forms_login_session_id_login_sessions'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_vault_held_forms_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_vault_held_forms'))
+    )
+    with op.batch_alter_table('vault_held_forms', schema=None) as batch_op:
+        batch_op.create_index('ix_vault_held_forms_expires_at', ['expires_at'], unique=False)
+        batch_op.create_index('ix_vault_held_forms_session_path', ['login_session_id', 'path'], unique=False)
+        batch_op.create_index('ix_vault_held_forms_user_id', ['user_id'], unique=False)
+
     op.create_table('vault_record_versions',
     sa.Column('record_id', sa.String(length=32), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -615,6 +631,12 @@ def downgrade():
 
     op.drop_table('consent_access_requests')
     op.drop_table('vault_record_versions')
+    with op.batch_alter_table('vault_held_forms', schema=None) as batch_op:
+        batch_op.drop_index('ix_vault_held_forms_user_id')
+        batch_op.drop_index('ix_vault_held_forms_session_path')
+        batch_op.drop_index('ix_vault_held_forms_expires_at')
+
+    op.drop_table('vault_held_forms')
     op.drop_table('service_records')
     with op.batch_alter_table('officer_identity_checks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_officer_identity_checks_user_id'))
