@@ -4,6 +4,7 @@ records, then the account itself."""
 from __future__ import annotations
 
 import logging
+import time
 
 from sqlalchemy import delete, select
 
@@ -17,6 +18,8 @@ from vault import held_forms
 from vault.models import DataKey, Record, RecordVersion
 
 log = logging.getLogger(__name__)
+FLUSH_ATTEMPTS = 50
+FLUSH_PAUSE_SECONDS = 0.02
 
 
 class WrongPassword(DomainError):
@@ -47,8 +50,15 @@ def _flush_sqlite_journal() -> None:
     key is gone from every file on disk, not merely superseded."""
     if db.engine.dialect.name != "sqlite":
         return
-    with db.engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    # SQLite lets one checkpoint run at a time and answers a second with "busy" at once, without waiting:
+    # the process's background checkpointer (idp.sqlite_checkpoints) may hold it for a moment, so try again.
+    for _ in range(FLUSH_ATTEMPTS):
+        with db.engine.connect() as connection:
+            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+        if not busy:
+            return
+        time.sleep(FLUSH_PAUSE_SECONDS)
+    log.warning("erasure: the WAL could not be emptied now; the next checkpoint overwrites the shredded pages")
 
 
 def delete_account(user: User, password: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,33 @@ def test_erasure_makes_records_unreadable_even_with_the_kek_and_the_database_fil
     assert wrapped not in on_disk and sealed not in on_disk
     assert keys.kek_store().current_id  # the KEK is still here, and it wraps nothing for this citizen
     assert keys.data_key(user_id) is None
+
+
+def test_erasure_empties_the_wal_even_while_another_connection_keeps_checkpointing(app: Flask) -> None:
+    """SQLite answers a second checkpoint with "busy" at once; erasure must try again, not leave the key in the WAL."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("reads the SQLite file itself")
+    user_id = create_user().id
+    services.create_record(user_id, "tenancy", TENANCY, Provenance.citizen())
+    wrapped = db.session.get(DataKey, user_id).wrapped_key
+    db.session.commit()
+    database = Path(db.engine.url.database)
+    stop = threading.Event()
+
+    def checkpoint_all_the_time() -> None:  # what the background checkpointer does, without its pauses
+        with sqlite3.connect(database, isolation_level=None) as connection:
+            while not stop.is_set():
+                connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    rival = threading.Thread(target=checkpoint_all_the_time)
+    rival.start()
+    try:
+        erase_vault(user_id)
+        db.session.remove()
+    finally:
+        stop.set()
+        rival.join()
+    assert wrapped not in b"".join(path.read_bytes() for path in database.parent.glob(database.name + "*"))
 
 
 def test_records_left_behind_after_the_key_is_destroyed_cannot_be_read(app: Flask) -> None:
