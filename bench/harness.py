@@ -52,8 +52,9 @@ def common_arguments(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds (after warm-up)")
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--concurrency", type=int, default=32)
+    # The server Logbook ships (what `make run` serves, idp/ops/gunicorn_conf.py), unless told otherwise.
     parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", "2")))
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", "2")))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", _shipped_threads())))
     parser.add_argument("--json", action="store_true", help="print one JSON object per result")
     parser.add_argument("--generator", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--profile", action="store_true", help="sample the workers with py-spy while the load runs")
@@ -114,11 +115,23 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
+def _shipped_threads() -> str:
+    from idp.ops import gunicorn_conf
+
+    return str(gunicorn_conf.threads)
+
+
+def _shipped_worker_class() -> str:
+    from idp.ops import gunicorn_conf
+
+    return gunicorn_conf.worker_class
+
+
 class LogbookServer:
     """One Logbook under gunicorn, with its own state; a context manager that always cleans up."""
 
     def __init__(
-        self, workers: int = 2, threads: int = 2, access_log: bool = True, extra_env: dict[str, str] | None = None
+        self, workers: int = 2, threads: int = 1, access_log: bool = True, extra_env: dict[str, str] | None = None
     ) -> None:
         self.workers, self.threads, self.access_log = workers, threads, access_log
         self.extra_env = extra_env or {}
@@ -209,7 +222,8 @@ class LogbookServer:
         # BENCH_GUNICORN_CONFIG swaps in another one for experiments, BENCH_WORKER_CLASS=sync the old workers.
         config = os.environ.get("BENCH_GUNICORN_CONFIG") or "python:idp.ops.gunicorn_conf"
         command = [str(GUNICORN), "--config", config, "--workers", str(self.workers), "--threads", str(self.threads)]
-        command += ["--worker-class", os.environ.get("BENCH_WORKER_CLASS", "gthread")]
+        if os.environ.get("BENCH_WORKER_CLASS"):  # otherwise the shipped configuration's worker class
+            command += ["--worker-class", os.environ["BENCH_WORKER_CLASS"]]
         command += ["--bind", f"127.0.0.1:{self.port}", "--keep-alive", "30"]
         if os.environ.get("BENCH_PRELOAD") == "1":
             command.append("--preload")
@@ -233,8 +247,8 @@ class LogbookServer:
         database = "PostgreSQL" if self.database_url.startswith("postgresql") else "SQLite"
         if os.environ.get("BENCH_SERVER") == "granian":
             return f"granian {self.workers} workers x{self.threads} blocking threads, {database}"
-        worker_class = os.environ.get("BENCH_WORKER_CLASS", "gthread")
-        kind = f"gthread x{self.threads}" if worker_class == "gthread" else worker_class
+        worker_class = os.environ.get("BENCH_WORKER_CLASS") or _shipped_worker_class()
+        kind = f"{worker_class.rsplit('.', 1)[-1]} x{self.threads}"
         return f"gunicorn {self.workers} workers ({kind}), {database}, {'Redis' if self.redis_url else 'no Redis'}"
 
     def log_tail(self, lines: int = 30) -> str:

@@ -12,7 +12,6 @@ p50 and p99, and stops everything. Target (DESIGN.md costs table): p99 < 25 ms a
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
@@ -79,14 +78,8 @@ def _repair(number: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    from idp.ops import gunicorn_conf
-
     parser = common_arguments(__doc__ or NAME)
-    # The server Logbook ships (what `make run` serves): its worker class, workers and threads, unless told.
-    os.environ.setdefault("BENCH_WORKER_CLASS", gunicorn_conf.worker_class)
-    workers = int(os.environ.get("BENCH_WORKERS", gunicorn_conf.workers))
-    threads = int(os.environ.get("BENCH_THREADS", gunicorn_conf.threads))
-    parser.set_defaults(concurrency=16, workers=workers, threads=threads)
+    parser.set_defaults(concurrency=16)
     args = parser.parse_args()
     with LogbookServer(workers=args.workers, threads=args.threads) as server:
         token = server.seed(seed_citizen_with_module)
