@@ -4,7 +4,7 @@
 # Prints each result and the ratio Logbook/peer (target >= 1.0). Everything runs on 127.0.0.1 and stops
 # by itself.
 #
-#   bench/compare.sh                      # defaults: 10 s measured, 32 connections, 2 gunicorn workers x 2 threads
+#   bench/compare.sh                      # defaults: 10 s measured, 32 connections, 2 gunicorn workers x 1 thread (the shipped server)
 #   DURATION=20 CONCURRENCY=64 WORKERS=2 THREADS=4 bench/compare.sh
 set -euo pipefail
 
@@ -14,7 +14,7 @@ DURATION="${DURATION:-10}"
 WARMUP="${WARMUP:-3}"
 CONCURRENCY="${CONCURRENCY:-32}"
 WORKERS="${WORKERS:-2}"
-THREADS="${THREADS:-2}"
+THREADS="${THREADS:-1}"
 PEER_VERSION="${PEER_VERSION:-9}"
 SCOPE="vault:support:read"
 
