@@ -26,6 +26,7 @@ import weakref
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from bench.loadgen import read_chunked
 from bench.workloads import FORM, basic_auth
 
 
@@ -62,19 +63,8 @@ async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, dict[str, str
         if colon:
             headers[name.strip().lower()] = value.strip()  # the flow needs no repeated header
     if headers.get("transfer-encoding", "").lower() == "chunked":
-        return status, headers, await _read_chunked(reader)
+        return status, headers, await read_chunked(reader)
     return status, headers, await reader.readexactly(int(headers.get("content-length", "0")))
-
-
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-    body = b""
-    while True:
-        size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
-        if size == 0:
-            await reader.readuntil(b"\r\n")
-            return body
-        body += await reader.readexactly(size)
-        await reader.readexactly(2)
 
 
 class Pool:

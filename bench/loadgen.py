@@ -99,14 +99,14 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]
             name, value = line.split(":", 1)
             headers[name.strip().lower()] = value.strip()
     if headers.get("transfer-encoding", "").lower() == "chunked":
-        body = await _read_chunked(reader)
+        body = await read_chunked(reader)
     else:
         body = await reader.readexactly(int(headers.get("content-length", "0")))
     closing = headers.get("connection", "").lower() == "close" or lines[0].startswith("HTTP/1.0")
     return status, body, closing
 
 
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+async def read_chunked(reader: asyncio.StreamReader) -> bytes:
     body = b""
     while True:
         size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
