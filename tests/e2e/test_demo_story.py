@@ -112,11 +112,10 @@ def set_up_authenticator_app(page: Any, s: Services) -> str:
     page.locator("#totp-secret").wait_for(state="attached")  # inside a closed details element
     assert_accessible(page)
     secret = "".join(char for char in page.locator("#totp-secret").text_content() if char.isalnum())
-    # The code of the previous time step (still inside the drift window), so that the step-up later can
-    # use the current one: a code is accepted once only.
-    page.get_by_label("Enter the 6-digit code from your app").fill(pyotp.TOTP(secret).at(time.time() - 30))
+    # The current step's code: still inside the drift window if the server checks it a step later.
+    page.get_by_label("Enter the 6-digit code from your app").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Confirm and turn on").click()
-    page.wait_for_url("**/account/security**")
+    page.get_by_role("heading", name="Your recovery codes").wait_for()  # the first factor brings them
     assert_accessible(page)
     return secret
 
@@ -161,7 +160,10 @@ def gp_step_up(page: Any, s: Services, secret: str) -> None:
     # The vault refused the password-only token (RFC 9470); the surgery sent us back for a second factor.
     page.get_by_role("heading", name="Confirm it is you").wait_for()
     assert_accessible(page)
-    page.get_by_label("Enter the 6-digit code from your authenticator app").fill(pyotp.TOTP(secret).now())
+    # A code is accepted once only, and enrolment may have used this step's: the next step's code is later
+    # than it whatever the clock says, and inside the drift window.
+    next_step_code = pyotp.TOTP(secret).at(time.time() + 30)
+    page.get_by_label("Enter the 6-digit code from your authenticator app").fill(next_step_code)
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("heading", name="Your health information").wait_for()
     assert page.url.startswith(s.urls["gp"])
