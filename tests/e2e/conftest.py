@@ -163,14 +163,36 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.stash[CALL_FAILED] = report.failed
+
+
+CALL_FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    """A fresh browser context (no cookies) and page per test; CSP stays on."""
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh browser context (no cookies) and page per test; CSP stays on. When the test fails, the
+    page's address and text go into the report: a browser failure in CI is otherwise hard to read."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     page = context.new_page()
     page.set_default_timeout(20_000)  # generous: CI machines are sometimes loaded
     yield page
+    if request.node.stash.get(CALL_FAILED, False):
+        _describe_page_for_the_report(page)
     context.close()
+
+
+def _describe_page_for_the_report(page: Any) -> None:
+    try:
+        text = page.inner_text("body", timeout=2_000)
+    except Exception as error:  # noqa: BLE001 - a page that cannot be read is itself worth reporting
+        text = f"(could not read the page: {error})"
+    print(f"\n--- the browser's page when the test failed: {page.url}\n{text[:3000]}\n---")
 
 
 def assert_accessible(page: Any) -> None:
