@@ -158,7 +158,8 @@ def gp_step_up(page: Any, s: Services, secret: str) -> None:
     assert_accessible(page)
     page.get_by_role("button", name="Allow", exact=True).click()
     # The vault refused the password-only token (RFC 9470); the surgery sent us back for a second factor.
-    page.get_by_role("heading", name="Confirm it is you").wait_for()
+    # Five hops across two servers on a busy 2-core machine: give the chain more than one page's time.
+    page.get_by_role("heading", name="Confirm it is you").wait_for(timeout=30_000)
     assert_accessible(page)
     # A code is accepted once only, and enrolment may have used this step's: the next step's code is later
     # than it whatever the clock says, and inside the drift window.
