@@ -143,10 +143,11 @@ def sign_access_token(key: SigningKey, claims: dict[str, Any]) -> str:
     """The compact JWS (RFC 7515 section 7.1) of ``claims``, ``typ`` at+jwt. ES256, the default, is signed
     here directly with ``cryptography`` (the same signature joserfc makes, at half its CPU: its encode was
     ~110 µs of a ~650 µs token request); any other algorithm goes through joserfc."""
-    if key.alg != "ES256":
+    private_key = key.jwk.private_key
+    if key.alg != "ES256" or not isinstance(private_key, ec.EllipticCurvePrivateKey):
         return jwt.encode({"alg": key.alg, "kid": key.kid, "typ": "at+jwt"}, claims, key.jwk)
     signing_input = _es256_header(key.kid) + b"." + _b64(json.dumps(claims, separators=(",", ":")).encode())
-    der = key.jwk.private_key.sign(signing_input, _ECDSA_SHA256)
+    der = private_key.sign(signing_input, _ECDSA_SHA256)
     r, s = decode_dss_signature(der)  # JWS wants the raw 32-byte r and s (RFC 7518 section 3.4), not DER
     return (signing_input + b"." + _b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))).decode("ascii")
 
